@@ -1,0 +1,85 @@
+"""`kith` command line. Each area registers its own verbs (``register(sub)``) from its
+``cli`` module, so this file stays small and knows nothing of the areas' internals.
+
+Exit codes: 0 ok, 1 error, 2 usage, 4 not found, 130 cancelled.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import sys
+
+from app import __version__
+from app.core.errors import KithError
+
+# Area modules that add verbs; each exposes register(subparsers). Imports inside them
+# must stay light (heavy engines load inside the command functions).
+COMMAND_MODULES = [
+    "app.doctor",
+    "app.store.cli",
+    "app.catalog.cli",
+    "app.transcribe.cli",
+    "app.extract.cli",
+    "app.capture.cli",
+    "app.calendar.cli",
+    "app.export.cli",
+]
+
+
+def _ask_passphrase(prompt: str) -> str:
+    if not sys.stdin.isatty():
+        raise KithError(
+            "no keyring is available and there is no terminal to ask for a passphrase",
+            hint="set KITH_PASSPHRASE for non-interactive use, or install/unlock a keyring",
+        )
+    return getpass.getpass(prompt)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kith",
+        description="Kith — a local-first meeting copilot. Nothing leaves this machine unless you export it.",
+        epilog="Run `kith COMMAND --help` for the options of a command. Data lives where `kith doctor` says.",
+    )
+    parser.add_argument("--version", action="version", version=f"kith {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:  # an area not built yet
+            if e.name == name:
+                continue
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from app.core.context import Kith
+
+    kith = None
+    try:
+        kith = Kith.from_env(ask_passphrase=_ask_passphrase)
+        rc = args.func(kith, args)
+        return int(rc or 0)
+    except KithError as e:
+        print(f"kith: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("kith: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        if kith is not None:
+            kith.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
