@@ -20,7 +20,7 @@ COMMAND_MODULES = [
     "app.store.cli",
     "app.catalog.cli",
     "app.transcribe.cli",
-    "app.extract.cli",
+    "app.meetings.cli",
     "app.capture.cli",
     "app.calendar.cli",
     "app.export.cli",
