@@ -1,0 +1,213 @@
+"""Meeting verbs: process (the main job), demo, import, meetings, minutes, actions, review, ask."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.core.errors import KithError
+from app.core.output import print_json, print_table
+
+TEMPLATES = ["general", "sales", "investor", "one_on_one"]
+
+
+class _Progress:
+    """tqdm bars on stderr driven by core events (transcription seconds, extraction chunks)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, event) -> None:
+        from app.core.events import Progress
+        from app.meetings.pipeline import StageChanged
+
+        if isinstance(event, StageChanged):
+            self.close()
+            if event.stage not in ("done",):
+                print(f"kith: {event.stage} {event.detail}".rstrip(), file=sys.stderr)
+        elif isinstance(event, Progress) and self.enabled:
+            from tqdm import tqdm
+
+            bar = self.bars.get(event.task)
+            if bar is None:
+                bar = self.bars[event.task] = tqdm(total=event.total or None, desc=event.task, file=sys.stderr, leave=False,
+                                                   unit="s" if "transcri" in event.task else "it", dynamic_ncols=True)
+            if event.total and bar.total != event.total:
+                bar.total = event.total
+            bar.n = event.done
+            bar.refresh()
+
+    def close(self) -> None:
+        for b in self.bars.values():
+            b.close()
+        self.bars.clear()
+
+
+def _run_process(kith, path: Path, opts, quiet: bool = False) -> int:
+    from app.core.events import CancelToken, Event
+    from app.meetings.minutes import render_markdown
+    from app.meetings.pipeline import process_file
+
+    progress = _Progress(enabled=not quiet)
+    unsubscribe = kith.bus.subscribe(Event, progress)
+    cancel = CancelToken()
+    try:
+        result = process_file(kith, path, opts, bus=kith.bus, cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    finally:
+        progress.close()
+        unsubscribe()
+    store = kith.store()
+    print(render_markdown(store, result.meeting.id))
+    if result.dropped:
+        print(f"({len(result.dropped)} extracted item(s) dropped: they cited no real transcript line or were not supported by it)")
+    print(f"Meeting #{result.meeting.id} stored. Review suggestions: `kith review` · minutes again: `kith minutes {result.meeting.id}`")
+    return 0
+
+
+def cmd_process(kith, args) -> int:
+    from app.meetings.pipeline import ProcessOptions
+
+    opts = ProcessOptions(template=args.template, title=args.title, with_emails=args.with_ or [], language=args.language,
+                          whisper_model=args.model, llm_model=args.llm,
+                          user_notes=Path(args.notes).read_text(encoding="utf-8") if args.notes else "")
+    return _run_process(kith, Path(args.file), opts, quiet=args.quiet)
+
+
+def cmd_import(kith, args) -> int:
+    from app.meetings.importers import is_transcript
+
+    if not is_transcript(Path(args.file)):
+        raise KithError(f"{args.file}: not a transcript file", hint="`kith import` takes .vtt, .srt, .txt or .json; for audio use `kith process`")
+    return cmd_process(kith, args)
+
+
+def cmd_demo(kith, args) -> int:
+    from app.meetings.demo import run_demo
+
+    return run_demo(kith, keep=args.keep, quiet=args.quiet)
+
+
+def cmd_meetings(kith, args) -> int:
+    store = kith.store()
+    if args.action == "show":
+        if args.id is None:
+            raise KithError("which meeting?", hint="kith meetings show ID (see `kith meetings list`)")
+        return cmd_minutes(kith, argparse.Namespace(id=args.id, format="json" if args.json else "md"))
+    meetings = store.meetings.list(limit=args.limit, query=args.query)
+    if args.json:
+        print_json(meetings)
+        return 0
+    print_table([(m.id, f"{m.started_at:%Y-%m-%d %H:%M}", m.title, m.template, m.status) for m in meetings], ["id", "when", "title", "template", "status"])
+    return 0
+
+
+def cmd_minutes(kith, args) -> int:
+    from app.meetings.minutes import meeting_json, render_markdown
+
+    store = kith.store()
+    if args.format == "json":
+        print_json(meeting_json(store, args.id))
+    else:
+        print(render_markdown(store, args.id), end="")
+    return 0
+
+
+def cmd_actions(kith, args) -> int:
+    from app.meetings.minutes import action_dict, action_lines
+
+    store = kith.store()
+    for ident, status in ((args.done, "done"), (args.dismiss, "dismissed"), (args.reopen, "open")):
+        for i in ident or []:
+            store.actions.set_status(i, status)
+            print(f"action #{i} → {status}", file=sys.stderr)
+    statuses = args.status or ["proposed", "open"]
+    items = store.actions.list(status=statuses, owner=args.owner, meeting_id=args.meeting)
+    if args.json:
+        print_json([action_dict(store, a) for a in items])
+        return 0
+    if not items:
+        print("No action items" + (f" with status {', '.join(statuses)}" if statuses else "") + ".")
+    for a in items:
+        print("\n".join(action_lines(store, a, with_meeting=True)))
+    return 0
+
+
+def cmd_review(kith, args) -> int:
+    from app.meetings.review import review
+
+    return review(kith, accept=args.accept, reject=args.reject, accept_all=args.accept_all, as_json=args.json, meeting_id=args.meeting)
+
+
+def cmd_ask(kith, args) -> int:
+    from app.meetings.ask import ask
+
+    return ask(kith, args.question, as_json=args.json, llm_name=args.llm)
+
+
+def register(sub) -> None:
+    def add_process_args(p):
+        p.add_argument("file", help="a recording (wav, flac, mp3, m4a, ogg, webm, mp4 …) or a transcript (.vtt, .srt, .txt, .json)")
+        p.add_argument("--template", choices=TEMPLATES, help="meeting template (default: settings crm.default_template)")
+        p.add_argument("--title", help="meeting title (default: from the file name)")
+        p.add_argument("--with", dest="with_", action="append", metavar="EMAIL", help="an attendee's email (repeatable)")
+        p.add_argument("--notes", metavar="FILE", help="your own notes (Markdown); the minutes never contradict them")
+        p.add_argument("--language", help="spoken language (ISO code); default: settings or auto-detect")
+        p.add_argument("--model", help="speech model (tiny.en, base, or a CTranslate2 folder)")
+        p.add_argument("--llm", help="LLM (catalog name or a .gguf path)")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+    p = sub.add_parser("process", help="the main job: transcribe a meeting, extract minutes and action items, store them",
+                       description="Transcribe → extract (local LLM) → store. Prints the minutes with the source line behind each action item. "
+                                   "Runs entirely offline.")
+    add_process_args(p)
+    p.set_defaults(func=cmd_process)
+
+    p = sub.add_parser("import", help="import an existing transcript (Zoom/Teams/Meet VTT or SRT, 'Speaker: text', Kith JSON) and extract minutes")
+    add_process_args(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("demo", help="run the main job on the bundled sample sales call, in a throwaway profile")
+    p.add_argument("--keep", action="store_true", help="keep the throwaway profile and print where it is")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("meetings", help="list meetings or show one")
+    p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--query", help="only meetings whose title matches")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_meetings)
+
+    p = sub.add_parser("minutes", help="a meeting's minutes (Markdown or JSON)")
+    p.add_argument("id", type=int)
+    p.add_argument("--format", choices=["md", "json"], default="md")
+    p.set_defaults(func=cmd_minutes)
+
+    p = sub.add_parser("actions", help="action items (default: proposed and open), with owner, due date and source line")
+    p.add_argument("--status", action="append", choices=["proposed", "open", "done", "dismissed"], help="repeatable")
+    p.add_argument("--owner", help="owner name (substring)")
+    p.add_argument("--meeting", type=int, help="only this meeting")
+    p.add_argument("--done", type=int, action="append", metavar="ID", help="mark an item done")
+    p.add_argument("--dismiss", type=int, action="append", metavar="ID", help="dismiss an item")
+    p.add_argument("--reopen", type=int, action="append", metavar="ID", help="reopen an item")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_actions)
+
+    p = sub.add_parser("review", help="walk the approval queue: accept, edit or reject what the AI proposes")
+    p.add_argument("--accept", type=int, action="append", metavar="ID", help="accept a suggestion without prompting")
+    p.add_argument("--reject", type=int, action="append", metavar="ID", help="reject a suggestion without prompting")
+    p.add_argument("--accept-all", action="store_true", help="accept every pending suggestion")
+    p.add_argument("--meeting", type=int, help="only this meeting's suggestions")
+    p.add_argument("--json", action="store_true", help="list the queue as JSON and exit")
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("ask", help="ask a question over all your meetings; the answer cites meetings and lines")
+    p.add_argument("question")
+    p.add_argument("--llm", help="LLM (catalog name or a .gguf path)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)

@@ -1,0 +1,190 @@
+"""The main job: a recording or transcript becomes a stored meeting with minutes, proposed
+action items and suggestions for the CRM — each citing the transcript segments behind it.
+
+capture/file → transcribe → extract → store. Plain Python: the CLI and the UI call the same
+functions and follow progress through events. Nothing here opens a network connection.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from app.core.context import Kith
+from app.core.domain import ActionItem, AuditEntry, Meeting, Note, Segment, Suggestion
+from app.core.errors import KithError
+from app.core.events import CancelToken, Event, emitter
+from app.meetings.importers import import_transcript, is_transcript
+
+
+@dataclass(frozen=True)
+class StageChanged(Event):
+    stage: str  # transcribing | extracting | storing | done
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MeetingStored(Event):
+    meeting_id: int
+
+
+@dataclass
+class ProcessOptions:
+    template: str | None = None
+    title: str | None = None
+    with_emails: list[str] = field(default_factory=list)
+    started_at: datetime | None = None
+    user_notes: str = ""
+    language: str | None = None
+    whisper_model: str | None = None
+    llm_model: str | None = None
+
+
+@dataclass
+class ProcessResult:
+    meeting: Meeting
+    segments: list[Segment]
+    actions: list[ActionItem]
+    suggestions: list[Suggestion]
+    dropped: list = field(default_factory=list)
+    summary: str = ""
+
+
+@dataclass
+class Engines:
+    """Loaded models, reused across meetings (the UI and `kith demo` keep one)."""
+
+    llm: object | None = None
+    whisper: object | None = None
+    llm_path: Path | None = None
+
+    def get_llm(self, kith: Kith, name: str | None, progress: Callable | None = None):
+        from app.catalog import resolve_llm
+        from app.extract import LocalLLM
+
+        path = resolve_llm(kith.paths, name or kith.settings.llm.model, progress=progress)
+        if self.llm is None or self.llm_path != path:
+            s = kith.settings.llm
+            self.llm = LocalLLM(path, n_threads=s.threads, n_ctx=s.context)
+            self.llm_path = path
+        return self.llm
+
+
+def _meeting_time(path: Path | None) -> datetime:
+    if path is not None and path.exists():
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, bus=None, cancel=None) -> tuple[list[Segment], str]:
+    from app.transcribe import transcribe_file
+
+    emit = emitter(bus)
+    emit(StageChanged("transcribing", path.name))
+    kwargs = dict(model=opts.whisper_model, language=opts.language, bus=bus, cancel=cancel)
+    if engines.whisper is not None:
+        kwargs["cache"] = engines.whisper
+    try:
+        tr = transcribe_file(path, kith.paths, kith.settings.transcribe, **kwargs)
+    except TypeError:  # engine without a model cache parameter
+        kwargs.pop("cache", None)
+        tr = transcribe_file(path, kith.paths, kith.settings.transcribe, **kwargs)
+    segs = list(tr.segments)
+    for i, s in enumerate(segs, 1):
+        s.index = i
+    return segs, getattr(tr, "language", "") or ""
+
+
+def process_file(
+    kith: Kith,
+    path: Path,
+    opts: ProcessOptions | None = None,
+    engines: Engines | None = None,
+    bus=None,
+    cancel: CancelToken | None = None,
+) -> ProcessResult:
+    """Transcribe (or import) a file, extract minutes and store everything. Returns what was stored."""
+    opts = opts or ProcessOptions()
+    engines = engines or Engines()
+    path = Path(path)
+    if not path.exists():
+        raise KithError(f"{path}: no such file")
+    store = kith.store()  # open (and check the key) before spending minutes on the audio
+    meta: dict = {}
+    if is_transcript(path):
+        segments, meta = import_transcript(path)
+        language = meta.get("language", "")
+    else:
+        segments, language = transcribe(kith, path, opts, engines, bus, cancel)
+    if cancel:
+        cancel.raise_if_cancelled()
+    title = opts.title or meta.get("title") or path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+    meeting = Meeting(
+        title=title,
+        started_at=opts.started_at or _meeting_time(path),
+        language=language,
+        template=opts.template or kith.settings.crm.default_template,
+        status="transcribed",
+        source_file=str(path.resolve()),
+    )
+    with store.transaction():
+        meeting = store.meetings.add(meeting)
+        segments = store.segments.add_many(meeting.id, segments)
+        for email in opts.with_emails:
+            c = store.contacts.find_by_email(email)
+            if c is not None:
+                store.meetings.add_participant(meeting.id, c.id)
+        if opts.user_notes.strip():
+            store.notes.add(Note(meeting_id=meeting.id, author="user", body=opts.user_notes, kind="notes"))
+    emitter(bus)(MeetingStored(meeting.id))
+    return extract_and_store(kith, meeting, segments, opts, engines, bus, cancel)
+
+
+def extract_and_store(
+    kith: Kith,
+    meeting: Meeting,
+    segments: list[Segment],
+    opts: ProcessOptions | None = None,
+    engines: Engines | None = None,
+    bus=None,
+    cancel: CancelToken | None = None,
+) -> ProcessResult:
+    """Run the LLM over a stored meeting's segments and store minutes, actions, suggestions."""
+    from app.extract import MeetingContext, extract_meeting
+
+    opts = opts or ProcessOptions()
+    engines = engines or Engines()
+    store = kith.store()
+    emit = emitter(bus)
+    if not segments:
+        meeting.status = "processed"
+        store.meetings.update(meeting)
+        emit(StageChanged("done", "no speech found"))
+        return ProcessResult(meeting, [], [], [], summary="No speech was found in this recording.")
+    emit(StageChanged("extracting", meeting.title))
+    llm = engines.get_llm(kith, opts.llm_model)
+    attendees = [(c.name, c.email or "") for c in store.meetings.participants(meeting.id)]
+    user_notes = "\n\n".join(n.body for n in store.notes.for_meeting(meeting.id) if n.author == "user")
+    ctx = MeetingContext(
+        title=meeting.title,
+        date=meeting.started_at.date() if isinstance(meeting.started_at, datetime) else date.today(),
+        attendees=attendees,
+        user_name=kith.settings.crm.my_name,
+        user_notes=user_notes,
+        template=meeting.template,
+    )
+    result = extract_meeting(segments, ctx, llm, bus=bus, cancel=cancel)
+    if cancel:
+        cancel.raise_if_cancelled()
+    emit(StageChanged("storing", meeting.title))
+    from app.meetings.store_results import store_extraction
+
+    actions, suggestions = store_extraction(kith, meeting, segments, result)
+    emit(StageChanged("done", meeting.title))
+    return ProcessResult(meeting, segments, actions, suggestions, dropped=list(result.dropped), summary=result.summary)
+
+
+def prompt_fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
