@@ -1,0 +1,202 @@
+"""Key material for the encrypted store.
+
+* Normal case: a random 32-byte master key, created on first run and kept (hex) in the
+  OS keyring under service ``kith``, username ``database-key``.
+* No usable keyring (none installed, the fail/null backend, a locked or erroring one, or
+  a ``keyrings.alt`` file backend that would write to disk or prompt on stdin): a
+  passphrase — from ``Kith.passphrase`` (``KITH_PASSPHRASE``) or ``ask_passphrase`` —
+  stretched with scrypt and a random salt stored in ``paths.key_salt_file``.
+  The salt file's existence marks a passphrase-protected database.
+* Never plaintext. The database is opened with a raw key (``PRAGMA key = "x'…'"``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from app.core.errors import KithError
+
+SERVICE = "kith"
+USERNAME = "database-key"
+PENDING_USERNAME = "database-key.pending"  # set during a key rotation, before the rekey
+KEY_BYTES = 32
+SALT_BYTES = 16
+# scrypt: ~100 ms and 32 MiB on a laptop core; the result is a raw SQLCipher key.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+
+KEYRING_HINT = (
+    "install and unlock an OS keyring (Secret Service / GNOME Keyring / KWallet, macOS "
+    "Keychain, Windows Credential Manager), or set KITH_PASSPHRASE to use a passphrase"
+)
+
+
+class KeyError_(KithError):
+    """A key problem the user must resolve (wrong key, missing key, no keyring)."""
+
+
+class WrongKey(KeyError_):
+    exit_code = 3
+
+
+@dataclass
+class MasterKey:
+    key: bytes
+    mode: str  # "keyring" | "passphrase"
+
+    def pragma(self) -> str:
+        return raw_key_pragma(self.key)
+
+    def __repr__(self) -> str:  # never print the key
+        return f"MasterKey(mode={self.mode!r}, key=<{len(self.key)} bytes>)"
+
+
+def raw_key_pragma(key: bytes, statement: str = "key", schema: str | None = None) -> str:
+    if len(key) != KEY_BYTES:
+        raise ValueError("SQLCipher raw key must be 32 bytes")
+    target = f"{schema}." if schema else ""
+    return f"PRAGMA {target}{statement} = \"x'{key.hex()}'\""
+
+
+def derive_subkey(master: bytes, purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` (e.g. "recordings") derived from the master key (HKDF-SHA256)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    if not purpose:
+        raise ValueError("purpose must be a non-empty string")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"kith-subkey-v1", info=purpose.encode()).derive(master)
+
+
+def passphrase_key(passphrase: str, salt: bytes) -> bytes:
+    if not passphrase:
+        raise KithError("the passphrase is empty", hint="choose a non-empty passphrase")
+    return hashlib.scrypt(
+        passphrase.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=KEY_BYTES
+    )
+
+
+# -- keyring ---------------------------------------------------------------------------------
+def _backend_problem(backend) -> str | None:
+    """Why this keyring backend must not hold the key (None = it is fine)."""
+    mod = type(backend).__module__
+    name = type(backend).__name__
+    if mod.startswith("keyring.backends.fail") or mod.startswith("keyring.backends.null"):
+        return "no keyring backend is available"
+    if mod.startswith("keyrings.alt") or "file" in mod.split(".")[-1].lower():
+        return f"the keyring backend {mod}.{name} stores secrets in a file or prompts on stdin"
+    if mod.startswith("keyring.backends.chainer"):
+        inner = getattr(backend, "backends", [])
+        if not inner:
+            return "no keyring backend is available"
+        problems = [_backend_problem(b) for b in inner]
+        if all(problems):
+            return problems[0]
+    try:
+        if float(getattr(backend, "priority", 1)) <= 0:
+            return f"the keyring backend {mod}.{name} is not usable here"
+    except Exception:  # priority is a classproperty that may raise when the backend is not viable
+        return f"the keyring backend {mod}.{name} is not usable here"
+    return None
+
+
+class Keyring:
+    """Thin wrapper so errors from locked/broken backends become a reason string."""
+
+    def __init__(self) -> None:
+        import keyring
+
+        self._kr = keyring
+        self.problem: str | None = None
+        try:
+            self.backend = keyring.get_keyring()
+            self.problem = _backend_problem(self.backend)
+        except Exception as e:  # noqa: BLE001 — any backend failure means "no keyring"
+            self.backend = None
+            self.problem = f"the keyring failed to load ({type(e).__name__})"
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None
+
+    def get(self, username: str = USERNAME) -> bytes | None:
+        try:
+            value = self._kr.get_password(SERVICE, username)
+        except Exception as e:  # noqa: BLE001 — locked, dbus errors, NoKeyringError …
+            self.problem = f"the keyring could not be read ({type(e).__name__}: it may be locked)"
+            return None
+        if value is None:
+            return None
+        try:
+            key = bytes.fromhex(value)
+        except ValueError:
+            key = b""
+        if len(key) != KEY_BYTES:
+            raise KeyError_(
+                f"the keyring entry {SERVICE}/{username} is not a 32-byte hex key",
+                hint="restore the entry from a backup of your keyring",
+            )
+        return key
+
+    def set(self, key: bytes, username: str = USERNAME) -> None:
+        try:
+            self._kr.set_password(SERVICE, username, key.hex())
+            if self._kr.get_password(SERVICE, username) != key.hex():
+                raise RuntimeError("read-back mismatch")
+        except Exception as e:  # noqa: BLE001
+            raise KeyError_(f"could not save the database key in the keyring ({type(e).__name__})", hint=KEYRING_HINT) from e
+
+    def delete(self, username: str) -> None:
+        try:
+            self._kr.delete_password(SERVICE, username)
+        except Exception:  # noqa: BLE001 — absent is fine
+            pass
+
+
+# -- passphrase ------------------------------------------------------------------------------
+def read_salt(path: Path) -> bytes | None:
+    if not path.exists():
+        return None
+    salt = path.read_bytes()
+    if len(salt) != SALT_BYTES:
+        raise KeyError_(f"{path} is damaged (expected {SALT_BYTES} bytes)", hint="restore it from a backup")
+    return salt
+
+
+def write_salt(path: Path, salt: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(salt)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def get_passphrase(
+    passphrase: str | None, ask: Callable[[str], str] | None, reason: str, *, new: bool
+) -> str:
+    if passphrase:
+        return passphrase
+    if ask is None:
+        raise KeyError_(
+            f"{reason}, and no passphrase was given",
+            hint="set KITH_PASSPHRASE for non-interactive use, or " + KEYRING_HINT.split(", or")[0],
+        )
+    if not new:
+        value = ask("Kith database passphrase: ")
+    else:
+        value = ask("Choose a passphrase for Kith's encrypted database: ")
+        if ask("Repeat the passphrase: ") != value:
+            raise KithError("the passphrases do not match", hint="run the command again")
+    if not value:
+        raise KithError("the passphrase is empty", hint="choose a non-empty passphrase")
+    return value
+
+
+def new_master_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
