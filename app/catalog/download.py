@@ -22,7 +22,7 @@ from app.catalog.files import FileLock, ProgressFn, remove_quietly
 from app.core.errors import Cancelled, KithError
 from app.core.events import CancelToken, EventBus, Progress
 
-CHUNK = 1 << 20
+CHUNK = 64 << 10  # small reads: a cut connection loses at most one chunk
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
