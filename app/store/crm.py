@@ -283,6 +283,15 @@ class Deals(Repo):
             d.updated_at = dt(now)
         return d
 
+    def notes(self, id: int) -> str:
+        return self._row(id)["notes"]
+
+    def append_notes(self, id: int, text: str) -> None:
+        with self.s.transaction():
+            cur = self.notes(id)
+            self.conn.execute("UPDATE deals SET notes = ?, updated_at = ? WHERE id = ?",
+                              (f"{cur}\n{text}" if cur else text, now_iso(), id))
+
     def list(self, company_id: int | None = None) -> list[Deal]:
         if company_id is None:
             rows = self._rows("SELECT * FROM deals ORDER BY updated_at DESC")

@@ -82,7 +82,19 @@ def _open_existing(paths: Paths, passphrase, ask) -> tuple[object, K.MasterKey]:
         pending = K.read_salt(paths.key_salt_file.with_name(paths.key_salt_file.name + ".new"))
         if pending is not None:  # a passphrase change was interrupted between the rekey and the salt swap
             cands.append((K.passphrase_key(pp, pending), "salt.new"))
-        conn, key, label = _try_keys(path, cands)
+        try:
+            conn, key, label = _try_keys(path, cands)
+        except K.WrongKey:
+            # a move from passphrase to keyring may have died after the rekey, before the salt was removed
+            kr = K.Keyring()
+            moved = [(k, "keyring") for k in ((kr.get(K.PENDING_USERNAME), kr.get()) if kr.usable else ()) if k]
+            if not moved:
+                raise
+            conn, key, label = _try_keys(path, moved)
+            kr.set(key)
+            kr.delete(K.PENDING_USERNAME)
+            paths.key_salt_file.unlink()
+            return conn, K.MasterKey(key, "keyring")
         if label == "salt.new":
             K.write_salt(paths.key_salt_file, pending)
             paths.key_salt_file.with_name(paths.key_salt_file.name + ".new").unlink(missing_ok=True)

@@ -74,7 +74,8 @@ def m001_initial(conn) -> None:
     x("""CREATE TABLE deals (
         id INTEGER PRIMARY KEY, company_id INTEGER REFERENCES companies(id) ON DELETE SET NULL,
         title TEXT NOT NULL, stage TEXT NOT NULL DEFAULT '', amount REAL, currency TEXT NOT NULL DEFAULT '',
-        next_step TEXT NOT NULL DEFAULT '', close_date TEXT, source TEXT NOT NULL DEFAULT 'user',
+        next_step TEXT NOT NULL DEFAULT '', close_date TEXT, notes TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'user',
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""")
     x("CREATE INDEX deals_company ON deals(company_id)")
     x("""CREATE TABLE recordings (

@@ -20,6 +20,14 @@ def _empty(v) -> bool:
     return v is None or v == "" or v == [] or v == {}
 
 
+def _text(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_text(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_text(x)}" for k, x in v.items())
+    return str(v)
+
+
 def _merge(obj, fields: dict, protected: bool, overwrite: set[str]) -> tuple[list[str], list[dict]]:
     applied, conflicts = [], []
     for k, v in fields.items():
@@ -187,39 +195,65 @@ class Suggestions(Repo):
         return {"entity": "company", "id": c.id, "created": True, "applied": ["name", "domain"], "conflicts": []}
 
     def _apply_update_deal(self, p: dict, overwrite: set) -> dict:
+        p = {**p, **(p.get("fields") or {})}
         company_id = p.get("company_id") or self._company_id(p.get("company"), p.get("company_domain"))
         deal = self.s.deals.get(int(p["deal_id"])) if p.get("deal_id") else None
         if deal is None and company_id is not None:
             deals = self.s.deals.list(company_id=company_id)
             title = (p.get("title") or "").casefold()
             deal = next((d for d in deals if title and d.title.casefold() == title), deals[0] if deals else None)
-        fields = {k: p[k] for k in DEAL_FIELDS if k in p}
-        if "amount" in fields and fields["amount"] not in (None, ""):
-            fields["amount"] = float(fields["amount"])
+        fields = {k: p[k] for k in DEAL_FIELDS if k in p and not _empty(p[k])}
+        for k in ("stage", "next_step", "title", "currency"):
+            if k in fields and not isinstance(fields[k], str):
+                fields[k] = _text(fields[k])
+        extra = {k: v for k, v in (p.get("fields") or {}).items() if k not in DEAL_FIELDS and not _empty(v)}
+        if "amount" in fields:
+            try:
+                fields["amount"] = float(str(fields["amount"]).replace(",", ""))
+            except ValueError:
+                extra["amount"] = fields.pop("amount")
         if fields.get("close_date"):
-            fields["close_date"] = to_date(str(fields["close_date"])[:10])
+            try:
+                fields["close_date"] = to_date(str(fields["close_date"])[:10])
+            except ValueError:
+                extra["close_date"] = fields.pop("close_date")
+        created = deal is None
         if deal is None:
-            title = fields.pop("title", None) or (p.get("company") or "Deal")
-            d = Deal(company_id=company_id, title=title)
-            _merge(d, fields, protected=False, overwrite=set())
-            self.s.deals.add(d, source="ai")
-            return {"entity": "deal", "id": d.id, "created": True, "applied": sorted(["title", *fields]), "conflicts": []}
-        applied, conflicts = _merge(deal, fields, self.s.deals.source(deal.id) == "user", overwrite)
-        if applied:
-            self.s.deals.update(deal)
-        return {"entity": "deal", "id": deal.id, "created": False, "applied": applied, "conflicts": conflicts}
+            title = fields.pop("title", None) or (f"{p['company']} deal" if p.get("company") else "Deal")
+            deal = Deal(company_id=company_id, title=title)
+            _merge(deal, fields, protected=False, overwrite=set())
+            self.s.deals.add(deal, source="ai")
+            applied, conflicts = sorted(["title", *fields]), []
+        else:
+            applied, conflicts = _merge(deal, fields, self.s.deals.source(deal.id) == "user", overwrite)
+            if applied:
+                self.s.deals.update(deal)
+        if extra:  # signals with no column of their own (budget, timeline, objections…) grow the deal's notes
+            lines = "\n".join(f"{k.replace('_', ' ')}: {_text(v)}" for k, v in extra.items())
+            self.s.deals.append_notes(deal.id, lines)
+            applied.append("notes")
+        return {"entity": "deal", "id": deal.id, "created": created, "applied": applied, "conflicts": conflicts}
 
     def _apply_action_item(self, p: dict, overwrite: set) -> dict:
         if p.get("action_item_id"):
             a = self.s.actions.get(int(p["action_item_id"]))
-            for k in ("text", "owner_text", "due_date"):
-                if not _empty(p.get(k)):
-                    setattr(a, k, to_date(str(p[k])[:10]) if k == "due_date" else p[k])
+            text = p.get("text") or p.get("task")
+            owner = p.get("owner_text") or p.get("owner")
+            due = p.get("due_date") or p.get("due")
+            if text:
+                a.text = text
+            if owner and owner != a.owner_text:  # the person re-assigned it while reviewing
+                who = self.s.contacts.find_by_name(owner) if owner != "unassigned" else None
+                a.owner_text, a.owner_contact_id = owner, who.id if who else None
+            if due:
+                a.due_date = to_date(str(due)[:10])
             if a.status == "proposed":
                 a.status = "open"
             self.s.actions.update(a)
             return {"entity": "action_item", "id": a.id, "created": False, "applied": ["status"], "conflicts": []}
-        if not (p.get("text") or "").strip():
+        p["text"] = p.get("text") or p.get("task") or ""
+        p["due_date"] = p.get("due_date") or p.get("due")
+        if not p["text"].strip():
             raise KithError("this action item has no text")
         owner = p.get("owner") or p.get("owner_text") or "unassigned"
         who = self.s.contacts.find_by_name(owner) if owner != "unassigned" else None
