@@ -1,0 +1,197 @@
+"""Transcribing a recorded file (any format PyAV decodes) with faster-whisper.
+
+* Memory is bounded for any length: the file is decoded in ~4-minute blocks
+  (:func:`app.transcribe.audio.iter_blocks`); each block is cut at its quietest moment near
+  the end and the remainder carried into the next block, so no word is split.
+* A 2-channel file (the recorder's layout: 0 = mic/You, 1 = system/Them) is transcribed
+  per channel and merged by time. A stereo file whose channels carry the same signal (an
+  ordinary stereo recording) is treated as mono. Mono gets one unnamed speaker.
+* VAD on (silences ≥ ``vad_min_silence_ms`` split speech), word timestamps, task is always
+  "transcribe" — never a translation; language auto-detected once per channel or fixed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from app.core.config import TranscribeSettings
+from app.core.domain import Segment, Word
+from app.core.errors import KithError
+from app.core.events import CancelToken, EventBus, Progress, emitter
+from app.core.paths import Paths
+from app.transcribe.audio import SR, iter_blocks, probe
+from app.transcribe.engine import LoadedWhisper, WhisperCache
+
+SPEAKERS = {0: "You", 1: "Them", -1: ""}
+BLOCK_SECONDS = 240.0
+CUT_SEARCH_SECONDS = 8.0
+SILENT_RMS = 1e-4
+
+
+@dataclass
+class Transcript:
+    segments: list[Segment] = field(default_factory=list)
+    language: str = ""
+    duration: float = 0.0  # seconds of audio
+    model: str = ""
+    channels: int = 1  # 2 = transcribed per channel (You/Them)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments).strip()
+
+
+def speaker_for(channel: int) -> str:
+    return SPEAKERS.get(channel, "")
+
+
+def _quiet_cut(buf: np.ndarray) -> int:
+    """Index of the quietest 100 ms in the last few seconds of ``buf`` (a pause, most
+    likely), so the block boundary falls between words."""
+    n = len(buf)
+    lo = max(0, n - int(CUT_SEARCH_SECONDS * SR))
+    hop = SR // 10
+    tail = buf[lo:n - (n - lo) % hop]
+    if len(tail) < hop:
+        return n
+    rms = np.sqrt(np.mean(tail.reshape(-1, hop) ** 2, axis=1))
+    return lo + int(np.argmin(rms)) * hop + hop // 2
+
+
+def _same_signal(block: np.ndarray) -> bool | None:
+    """True if both channels carry (nearly) the same audio, None if too quiet to tell."""
+    a, b = block[0].astype(np.float64), block[1].astype(np.float64)
+    energy = float(np.mean(a * a) + np.mean(b * b))
+    if energy < SILENT_RMS ** 2:
+        return None
+    return float(np.mean((a - b) ** 2)) / energy < 0.02
+
+
+def _lookahead(it):
+    it = iter(it)
+    try:
+        prev = next(it)
+    except StopIteration:
+        return
+    for item in it:
+        yield prev, False
+        prev = item
+    yield prev, True
+
+
+def transcribe_file(
+    path: str | Path,
+    paths: Paths,
+    settings: TranscribeSettings,
+    model: str | LoadedWhisper | None = None,
+    language: str | None = None,
+    bus: EventBus | None = None,
+    cancel: CancelToken | None = None,
+    progress: Callable[[float, float], None] | None = None,
+    *,
+    cache: WhisperCache | None = None,
+    block_seconds: float = BLOCK_SECONDS,
+) -> Transcript:
+    """Transcribe ``path``. ``model`` is a catalog name, a folder, or a model already
+    loaded (``WhisperCache.get``); default ``settings.model``. ``progress(done, total)``
+    is in audio seconds; ``cancel`` is honoured between segments."""
+    path = Path(path)
+    info = probe(path)  # clear errors for missing/empty/undecodable files, before loading a model
+    if isinstance(model, LoadedWhisper):
+        lw = model
+    else:
+        lw = (cache or WhisperCache(paths)).get(model or settings.model, settings.threads, bus=bus)
+    lang = (language or settings.language or "auto").strip().lower()
+    lang = None if lang == "auto" else lang
+    if not lw.multilingual:
+        if lang not in (None, "en"):
+            raise KithError(f"model {lw.name!r} only knows English, but language {lang!r} was asked for",
+                            hint="use a multilingual model: --model base (or set transcribe.model)")
+        lang = "en"
+    emit = emitter(bus)
+    total = info.duration
+
+    def report(done: float) -> None:
+        if progress is not None:
+            progress(min(done, total) if total else done, total)
+        emit(Progress(task="transcribe", done=min(done, total) if total else done, total=total))
+
+    split: bool | None = None if info.channels == 2 else False
+    carry: dict[int, np.ndarray] = {}
+    carry_start: dict[int, float] = {}
+    langs: dict[int, str | None] = {}
+    done_at: dict[int, float] = {}
+    segments: list[Segment] = []
+    seen = 0
+    report(0.0)
+    for block, last in _lookahead(iter_blocks(path, block_seconds)):
+        seen += block.shape[1]
+        if split is None:
+            same = _same_signal(block)
+            if same is not None:
+                split = not same
+        if block.shape[0] == 1:
+            chans = {-1: block[0]}
+        elif split is False:  # identical channels: one mixed stream
+            chans = {-1: block.mean(axis=0)}
+        else:  # separate voices (or silent so far: keep both until we know)
+            chans = {0: block[0], 1: block[1]}
+        for ch, audio in chans.items():
+            buf = np.concatenate([carry[ch], audio]) if ch in carry else audio
+            start = carry_start.get(ch, (seen - block.shape[1]) / SR)
+            cut = len(buf) if last else _quiet_cut(buf)
+            piece = buf[:cut]
+            if len(piece) and float(np.sqrt(np.mean(piece * piece))) > SILENT_RMS:
+                segs, detected = _run(lw, piece, start, ch, langs.get(ch, lang), settings, cancel,
+                                      lambda t, ch=ch: _tick(done_at, ch, t, report))
+                segments.extend(segs)
+                if detected and langs.get(ch) is None and segs:
+                    langs[ch] = detected
+            carry[ch] = buf[cut:]
+            carry_start[ch] = start + cut / SR
+            _tick(done_at, ch, start + cut / SR, report)
+        if split is not None:  # layout decided: drop carries of the layout not used
+            for ch in [c for c in carry if (c == -1) == split]:
+                carry.pop(ch, None)
+                done_at.pop(ch, None)
+    segments.sort(key=lambda s: (s.start, s.channel))
+    for i, s in enumerate(segments, 1):
+        s.index = i
+    duration = seen / SR
+    report(duration if not total else total)
+    language = next((v for v in langs.values() if v), lang or "")
+    return Transcript(segments=segments, language=language or "", duration=duration, model=lw.name,
+                      channels=2 if split else 1)
+
+
+def _tick(done_at: dict, ch: int, t: float, report) -> None:
+    done_at[ch] = max(done_at.get(ch, 0.0), t)
+    report(sum(done_at.values()) / len(done_at))
+
+
+def _run(lw: LoadedWhisper, audio: np.ndarray, offset: float, channel: int, language: str | None,
+         settings: TranscribeSettings, cancel: CancelToken | None, on_progress) -> tuple[list[Segment], str | None]:
+    from faster_whisper.vad import VadOptions
+
+    vad = VadOptions(min_silence_duration_ms=settings.vad_min_silence_ms, speech_pad_ms=300)
+    gen, info = lw.model.transcribe(
+        audio, language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
+        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=False,
+    )
+    out = []
+    speaker = speaker_for(channel)
+    for s in gen:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        text = s.text.strip()
+        on_progress(offset + s.end)
+        if not text:
+            continue
+        words = [Word(offset + w.start, offset + w.end, w.word.strip(), float(w.probability)) for w in (s.words or [])]
+        out.append(Segment(start=round(offset + s.start, 3), end=round(offset + s.end, 3), text=text,
+                           speaker=speaker, channel=channel, words=words))
+    return out, getattr(info, "language", None)
+
