@@ -1,0 +1,109 @@
+"""Suggested agenda and questions: one short call to the local LLM, or rules when there is
+no model (``--no-llm``). Every ref the model returns is checked against the brief's own
+refs; an unknown ref is dropped, never shown."""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from app.brief.model import Brief, Point
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.extract.llm import LocalLLM
+
+MAX_POINTS = 5
+
+
+class _LLMPoint(BaseModel):
+    text: str = Field(..., max_length=200)
+    refs: list[str] = Field(default_factory=list, max_length=3)
+
+
+class AgendaAnswer(BaseModel):
+    agenda: list[_LLMPoint] = Field(default_factory=list, max_length=MAX_POINTS)
+    questions: list[_LLMPoint] = Field(default_factory=list, max_length=MAX_POINTS)
+
+
+SYSTEM = (
+    "You prepare a busy professional for a meeting. From the facts given, propose a short agenda "
+    "(at most 5 points) and questions to ask (at most 5). Use only the facts given; do not invent names, "
+    "numbers or events. Each point cites the facts it rests on with their refs, e.g. [\"M12\"]. "
+    "Answer with JSON only."
+)
+
+
+def facts_text(b: Brief) -> str:
+    """The brief's facts as compact lines with refs (the model's whole input)."""
+    lines = [f"Meeting: {b.title} on {b.local_start[:16].replace('T', ' ')}"]
+    for p in b.people:
+        bits = [p.name] + [x for x in (p.title, p.company) if x]
+        hist = f"last met {p.last_met} [{p.last_ref}]" if p.last_met else "first meeting, no history"
+        lines.append(f"Attendee: {', '.join(bits)}; {hist}")
+    for m in b.meetings:
+        lines.append(f"[{m.ref}] {m.date} {m.title}: {m.summary or '(no summary)'}")
+    for i in b.you_promised:
+        lines.append(f"You promised: {i.text}" + (f" (due {i.due})" if i.due else "") + (f" [{i.ref}]" if i.ref else ""))
+    for i in b.they_promised:
+        lines.append(f"{i.owner} promised: {i.text}" + (f" (due {i.due})" if i.due else "") + (f" [{i.ref}]" if i.ref else ""))
+    for d in b.deals:
+        lines.append(f"Deal {d.company} / {d.title}: stage {d.stage or '?'}; next step {d.next_step or '?'}"
+                     + (f" [{d.ref}]" if d.ref else ""))
+    for s in b.signals:
+        lines.append(f"Signal: {s.text}" + (f" [{s.ref}]" if s.ref else ""))
+    return "\n".join(lines)
+
+
+def _refs(raw: list[str], known: set[str]) -> list[str]:
+    out = []
+    for r in raw:
+        for m in re.findall(r"M\d+", str(r)):
+            if m in known and m not in out:
+                out.append(m)
+    return out
+
+
+def _points(items: list[Any], known: set[str]) -> list[Point]:
+    out, seen = [], set()
+    for it in items[:MAX_POINTS]:
+        text = re.sub(r"\s*\[M\d+\]", "", it.text).strip()
+        if not text or text.casefold() in seen:
+            continue
+        seen.add(text.casefold())
+        out.append(Point(text=text, refs=_refs(it.refs + re.findall(r"M\d+", it.text), known)))
+    return out
+
+
+def llm_agenda(b: Brief, llm: "LocalLLM", max_tokens: int = 384) -> tuple[list[Point], list[Point]]:
+    answer, _raw, _usage = llm.complete_json(SYSTEM, facts_text(b), AgendaAnswer, max_tokens=max_tokens)
+    known = set(b.refs)
+    return _points(answer.agenda, known), _points(answer.questions, known)
+
+
+def rules_agenda(b: Brief) -> tuple[list[Point], list[Point]]:
+    """A deterministic agenda from the facts (no model)."""
+    agenda: list[Point] = []
+    questions: list[Point] = []
+    if b.no_history:
+        agenda.append(Point("Introductions: who they are and what they need"))
+        agenda.append(Point("Agree on next steps and who follows up"))
+        questions.append(Point("What prompted this meeting, and what would make it a success for you?"))
+        if any(p.company for p in b.people):
+            questions.append(Point("How are decisions like this made at your company?"))
+        return agenda, questions
+    last = b.meetings[0]
+    agenda.append(Point(f"Pick up from {last.date}: {last.title}", [last.ref]))
+    for i in b.they_promised[:2]:
+        agenda.append(Point(f"Check on {i.owner}'s item: {i.text}", [i.ref] if i.ref else []))
+    for i in b.you_promised[:2]:
+        agenda.append(Point(f"Report back on your item: {i.text}", [i.ref] if i.ref else []))
+    for d in b.deals[:1]:
+        if d.next_step:
+            agenda.append(Point(f"Deal next step ({d.stage or 'stage unknown'}): {d.next_step}", [d.ref] if d.ref else []))
+    agenda.append(Point("Agree on next steps and owners"))
+    for s in b.signals[:3]:
+        questions.append(Point(f"Follow up on: {s.text}", [s.ref] if s.ref else []))
+    if not questions:
+        questions.append(Point("What has changed since we last spoke?", [last.ref]))
+    return agenda[:MAX_POINTS], questions[:MAX_POINTS]

@@ -1,0 +1,227 @@
+"""Calendar verbs: `kith calendar connect|add-ics|sync|list|remove`, `kith today`, `kith brief`.
+
+Only `connect`, `add-ics` (for a URL) and `sync` use the network, and only when run.
+Heavy imports (Google libraries, icalendar, llama.cpp) happen inside the commands.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+from app.core.errors import KithError
+from app.core.output import print_json, print_table
+
+
+def _llm_factory(kith):
+    def make():
+        from app.catalog import resolve_llm
+        from app.extract.llm import LocalLLM
+
+        s = kith.settings.llm
+        path = resolve_llm(kith.paths, s.model)
+        return LocalLLM(path, n_threads=s.threads, n_ctx=s.context, hash_cache_dir=kith.paths.models)
+
+    return make
+
+
+def _opts(kith, no_llm: bool = True):
+    from app.brief.service import BriefOptions
+
+    return BriefOptions(my_name=kith.settings.crm.my_name, llm=None if no_llm else _llm_factory(kith))
+
+
+def _print_reports(reports) -> int:
+    rows = [(r.source_id, r.kind, r.source, "full" if r.full else "incremental", r.added, r.updated, r.removed,
+             f"{r.seconds:.2f}s", r.note) for r in reports]
+    print_table(rows, ["id", "kind", "source", "sync", "added", "updated", "removed", "time", "note"])
+    return 1 if any(r.note.startswith("error") for r in reports) else 0
+
+
+# -- calendar ------------------------------------------------------------------------------
+def cmd_connect(kith, args) -> int:
+    from app.calendar.google import connect, load_client_config, open_in_browser
+
+    if args.provider != "google":  # argparse restricts choices; kept for clarity of the message
+        raise KithError(f"unknown calendar provider {args.provider!r}")
+    cfg = load_client_config(args.client_secrets)
+    store = kith.store()
+    account, sources = connect(store, cfg, open_in_browser, timeout=args.timeout, only_primary=args.primary_only)
+    print(f"Connected {account}: {len(sources)} calendar(s). Tokens are in your keyring (service 'kith').")
+    reports = _sync(kith, [s.id for s in sources])
+    return _print_reports(reports)
+
+
+def _sync(kith, only=None, briefs: bool = True):
+    from app.brief.service import prepare_upcoming
+    from app.calendar.sync import sync_all
+    from app.core.events import CancelToken
+
+    store = kith.store()
+    reports = sync_all(store, {}, CancelToken(), only=only)
+    if briefs:
+        prepare_upcoming(store, _opts(kith), hours=kith.settings.calendar.brief_ahead_hours)
+    return reports
+
+
+def cmd_add_ics(kith, args) -> int:
+    from app.calendar.ics import add_feed
+
+    store = kith.store()
+    rec, report = add_feed(store, args.location, name=args.name)
+    print(f"Added calendar {rec.name!r} (source {rec.id}): {report.added} event(s) in the window.")
+    return 0
+
+
+def cmd_sync(kith, args) -> int:
+    reports = _sync(kith, args.source or None, briefs=not args.no_briefs)
+    if not reports:
+        print("No calendars yet: `kith calendar connect google --client-secrets FILE` or `kith calendar add-ics PATH|URL`.")
+        return 0
+    return _print_reports(reports)
+
+
+def cmd_list(kith, args) -> int:
+    from datetime import timedelta
+
+    from app.calendar.repo import CalendarRepo
+
+    repo = CalendarRepo(kith.store())
+    sources = repo.list_sources()
+    if args.events:
+        now = datetime.now(timezone.utc)
+        events = repo.events_between(now - timedelta(days=1), now + timedelta(days=args.days))
+        if args.json:
+            print_json(events)
+            return 0
+        print_table([(e.id, e.local_start().strftime("%Y-%m-%d %H:%M") if not e.all_day else e.start.date().isoformat() + " (all day)",
+                      e.title, ", ".join(a.label for a in e.others())[:60]) for e in events],
+                    ["id", "start", "title", "attendees"])
+        return 0
+    rows = [{"id": s.id, "kind": s.kind, "name": s.name, "events": repo.count_events(s.id),
+             "synced": s.last_synced_at.isoformat(timespec="seconds") if s.last_synced_at else None,
+             "location": s.config.get("location") or s.config.get("calendar_id"), "enabled": s.enabled} for s in sources]
+    if args.json:
+        print_json(rows)
+        return 0
+    print_table([(r["id"], r["kind"], r["name"], r["events"], r["synced"] or "never", r["location"]) for r in rows],
+                ["id", "kind", "name", "events", "last sync", "where"])
+    return 0
+
+
+def cmd_remove(kith, args) -> int:
+    from app.calendar.google import forget_credentials
+    from app.calendar.repo import CalendarRepo
+
+    repo = CalendarRepo(kith.store())
+    src = repo.get_source(args.id)
+    repo.delete_source(src.id)
+    account = src.config.get("account")
+    if account and not any(s.config.get("account") == account for s in repo.list_sources("google")):
+        forget_credentials(account)
+        print(f"Removed {src.name}; the Google tokens for {account} were deleted from the keyring.")
+    else:
+        print(f"Removed {src.name} and its events.")
+    return 0
+
+
+# -- today / brief -------------------------------------------------------------------------
+def cmd_today(kith, args) -> int:
+    from app.brief.service import brief_for_event
+    from app.calendar.repo import CalendarRepo
+
+    store = kith.store()
+    day = datetime.now().astimezone().date()
+    events = CalendarRepo(store).events_on(day)
+    opts = _opts(kith)
+    items = []
+    for e in events:
+        b = brief_for_event(store, e, opts) if not e.all_day else None
+        items.append({"event_id": e.id, "title": e.title, "all_day": e.all_day,
+                      "start": e.start.isoformat(), "end": e.end.isoformat(),
+                      "local_start": None if e.all_day else e.local_start().isoformat(),
+                      "attendees": [a.label for a in e.others()], "brief": b.one_line() if b else "",
+                      "no_history": b.no_history if b else None})
+    if args.json:
+        print_json({"date": day.isoformat(), "events": items})
+        return 0
+    if not items:
+        print(f"No meetings on {day.isoformat()}." + ("" if CalendarRepo(store).list_sources() else
+                                                      " (No calendars yet: see `kith calendar --help`.)"))
+        return 0
+    print(f"{day.strftime('%A %d %B %Y')}")
+    for e, it in zip(events, items):
+        when = "all day" if e.all_day else f"{e.local_start():%H:%M}–{e.local_end():%H:%M}"
+        print(f"  {when:<13} {e.title}  (#{e.id})")
+        if it["brief"]:
+            print(f"  {'':<13} {it['brief']}")
+    print("Full brief: `kith brief EVENT_ID` (or `kith brief --next`).")
+    return 0
+
+
+def cmd_brief(kith, args) -> int:
+    from app.brief.render import to_markdown
+    from app.brief.service import brief_for_event, next_event
+    from app.calendar.repo import CalendarRepo
+
+    store = kith.store()
+    if args.event_id is not None and args.next:
+        raise KithError("give an EVENT_ID or --next, not both")
+    if args.event_id is not None:
+        event = CalendarRepo(store).get_event(args.event_id)
+    else:
+        event = next_event(store)
+        if event is None:
+            raise KithError("no upcoming meeting in your calendars (next 14 days)",
+                            hint="run `kith calendar sync`, or give an EVENT_ID from `kith calendar list --events`")
+    brief = brief_for_event(store, event, _opts(kith, no_llm=args.no_llm), force=args.refresh)
+    if args.json:
+        print_json({"event_id": event.id, "markdown": to_markdown(brief), **brief.to_dict()})
+    else:
+        sys.stdout.write(to_markdown(brief))
+    return 0
+
+
+def register(sub) -> None:
+    cal = sub.add_parser("calendar", help="calendars: connect Google, add .ics feeds, sync, list")
+    csub = cal.add_subparsers(dest="calendar_command", metavar="ACTION")
+    cal.set_defaults(func=lambda kith, args: (cal.print_help(), 2)[1])
+
+    p = csub.add_parser("connect", help="sign in to a calendar provider (opens your browser)")
+    p.add_argument("provider", choices=["google"])
+    p.add_argument("--client-secrets", required=True, metavar="FILE",
+                   help="OAuth client JSON (type 'Desktop app') from Google Cloud Console")
+    p.add_argument("--primary-only", action="store_true", help="only the account's primary calendar")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser sign-in")
+    p.set_defaults(func=cmd_connect)
+
+    p = csub.add_parser("add-ics", help="import an iCalendar feed (.ics file or https/webcal URL)")
+    p.add_argument("location", metavar="PATH|URL")
+    p.add_argument("--name", help="display name (default: the feed's own name)")
+    p.set_defaults(func=cmd_add_ics)
+
+    p = csub.add_parser("sync", help="fetch changes from every calendar (the only command that goes online)")
+    p.add_argument("--source", type=int, action="append", metavar="ID", help="only this source (repeatable)")
+    p.add_argument("--no-briefs", action="store_true", help="do not refresh briefs for the coming meetings")
+    p.set_defaults(func=cmd_sync)
+
+    p = csub.add_parser("list", help="calendar sources (or upcoming events with --events)")
+    p.add_argument("--events", action="store_true", help="list events instead of sources")
+    p.add_argument("--days", type=int, default=7, help="with --events: how many days ahead")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = csub.add_parser("remove", help="remove a calendar source and its events")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("today", help="today's meetings with a one-line brief each")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_today)
+
+    p = sub.add_parser("brief", help="prep brief for a calendar event (offline)")
+    p.add_argument("event_id", nargs="?", type=int, metavar="EVENT_ID")
+    p.add_argument("--next", action="store_true", help="the next meeting (default when no EVENT_ID)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-llm", action="store_true", help="agenda from rules, without the local model")
+    p.add_argument("--refresh", action="store_true", help="rebuild even if nothing changed")
+    p.set_defaults(func=cmd_brief)

@@ -1,0 +1,335 @@
+"""iCalendar (.ics) feeds: a file or an https URL (Outlook and Apple publish these).
+
+Recurring events are expanded with ``recurring-ical-events`` over a window around now
+(default −30…+90 days), exceptions (EXDATE, RECURRENCE-ID) included. A feed is parsed
+completely before anything is written, and replaces that source's events in one
+transaction: a malformed feed raises :class:`KithError` naming the problem and leaves the
+previously imported events untouched.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from app.calendar.model import Attendee, CalendarEvent, SourceRecord, SyncReport, utc
+from app.core.errors import KithError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.core.events import CancelToken
+    from app.store.db import Store
+
+MAX_BYTES = 50 * 1024 * 1024
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class IcsError(KithError):
+    pass
+
+
+@dataclass
+class Window:
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def around(cls, now: datetime | None = None, past_days: int = 30, future_days: int = 90) -> "Window":
+        now = utc(now or datetime.now(timezone.utc))
+        return cls(now - timedelta(days=past_days), now + timedelta(days=future_days))
+
+
+# -- fetching ------------------------------------------------------------------------------
+def normalize_location(location: str) -> str:
+    """A file path (made absolute) or an http(s) URL; webcal:// is https://."""
+    loc = location.strip()
+    if loc.lower().startswith("webcal://"):
+        loc = "https://" + loc[len("webcal://"):]
+    parsed = urlparse(loc)
+    if parsed.scheme in ("http", "https"):
+        if parsed.scheme == "http" and (parsed.hostname or "") not in LOOPBACK:
+            raise IcsError(f"refusing to fetch a calendar over plain http: {loc}",
+                           hint="use the feed's https:// (or webcal://) address")
+        return loc
+    if parsed.scheme and len(parsed.scheme) > 1 and parsed.scheme != "file":
+        raise IcsError(f"unsupported calendar address {loc!r}", hint="give a .ics file path or an https:// URL")
+    if parsed.scheme == "file":
+        loc = parsed.path
+    return str(Path(loc).expanduser().resolve())
+
+
+def fetch(location: str, timeout: float = 30.0) -> bytes:
+    """Read a feed from a file or URL (size-capped). Raises IcsError with the reason."""
+    loc = normalize_location(location)
+    if loc.startswith(("http://", "https://")):
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(loc, headers={"User-Agent": "Kith calendar", "Accept": "text/calendar, */*"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                data = resp.read(MAX_BYTES + 1)
+        except urllib.error.HTTPError as e:
+            raise IcsError(f"{loc}: the server answered HTTP {e.code} {e.reason}",
+                           hint="check the feed address (private feeds need their secret link)") from e
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise IcsError(f"{loc}: could not download the calendar ({reason})",
+                           hint="check the address and your connection, then run `kith calendar sync` again") from e
+    else:
+        p = Path(loc)
+        if not p.is_file():
+            raise IcsError(f"{p}: no such calendar file", hint="give the path of an exported .ics file")
+        if p.stat().st_size > MAX_BYTES:
+            raise IcsError(f"{p}: file larger than {MAX_BYTES // 2**20} MB", hint="export a shorter date range")
+        data = p.read_bytes()
+    if len(data) > MAX_BYTES:
+        raise IcsError(f"{loc}: calendar larger than {MAX_BYTES // 2**20} MB", hint="export a shorter date range")
+    return data
+
+
+# -- parsing -------------------------------------------------------------------------------
+def _tz_name(tzinfo: Any) -> str:
+    if tzinfo is None:
+        return ""
+    key = getattr(tzinfo, "key", None) or getattr(tzinfo, "zone", None)
+    if key:
+        return "" if key == "UTC" else str(key)
+    tzid = getattr(tzinfo, "_tzid", None)  # dateutil zone built from a VTIMEZONE block
+    if tzid:
+        from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+        if tzid in WINDOWS_TO_OLSON:
+            return WINDOWS_TO_OLSON[tzid]
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(tzid)
+            return tzid
+        except Exception:
+            return ""
+    return ""
+
+
+def _to_utc(value: Any, floating_tz: Any) -> tuple[datetime, str, bool]:
+    """(UTC datetime, IANA zone, all_day) for a DTSTART/DTEND value."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=floating_tz)
+            return value.astimezone(timezone.utc), _tz_name(floating_tz), False
+        return value.astimezone(timezone.utc), _tz_name(value.tzinfo), False
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc), "", True
+    raise ValueError(f"not a date or date-time: {value!r}")
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def _attendees(component: Any) -> list[Attendee]:
+    out: list[Attendee] = []
+    org = component.get("ORGANIZER")
+    org_email = ""
+    if org is not None:
+        org_email = _mail(org)
+    raw = component.get("ATTENDEE")
+    if raw is None:
+        raw = []
+    elif not isinstance(raw, list):
+        raw = [raw]
+    seen = set()
+    for a in raw:
+        email = _mail(a)
+        params = getattr(a, "params", {}) or {}
+        name = _text(params.get("CN")).strip('"')
+        key = email or name
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        out.append(Attendee(email=email, name=name, response=_text(params.get("PARTSTAT")).lower(),
+                            organizer=bool(email) and email == org_email))
+    if org_email and org_email not in seen:
+        params = getattr(org, "params", {}) or {}
+        out.insert(0, Attendee(email=org_email, name=_text(params.get("CN")).strip('"'), response="accepted", organizer=True))
+    return out
+
+
+def _mail(v: Any) -> str:
+    s = _text(v)
+    if s.lower().startswith("mailto:"):
+        s = s[7:]
+    return s.strip().lower() if "@" in s else ""
+
+
+def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_tz: Any = None) -> tuple[str, list[CalendarEvent]]:
+    """Parse a whole feed into expanded events in ``window``; raise IcsError naming the problem."""
+    import icalendar
+    import recurring_ical_events
+
+    if isinstance(data, bytes):
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    else:
+        text = data
+    if "BEGIN:VCALENDAR" not in text[:4096].upper():
+        raise IcsError(f"{origin}: not an iCalendar file (no BEGIN:VCALENDAR at the start)",
+                       hint="export the calendar as .ics (iCalendar) or use the feed's .ics link")
+    floating_tz = floating_tz or datetime.now().astimezone().tzinfo
+    try:
+        cal = icalendar.Calendar.from_ical(text)
+    except Exception as e:  # icalendar raises ValueError/KeyError/IndexError on broken lines
+        raise IcsError(f"{origin}: malformed iCalendar data ({_short(e)})",
+                       hint="re-export the calendar; the file may be truncated or edited by hand") from e
+    if getattr(cal, "name", "") != "VCALENDAR":
+        raise IcsError(f"{origin}: the file holds a {getattr(cal, 'name', '?')} block, not a VCALENDAR",
+                       hint="export the calendar as .ics (iCalendar)")
+    calname = _text(cal.get("X-WR-CALNAME")) or _text(cal.get("NAME"))
+    try:
+        import x_wr_timezone
+
+        cal = x_wr_timezone.to_standard(cal)  # Google exports: X-WR-TIMEZONE applies to UTC/floating times
+    except Exception:
+        pass
+    for comp in cal.walk("VEVENT"):
+        uid = _text(comp.get("UID")) or "(no UID)"
+        if comp.get("DTSTART") is None:
+            raise IcsError(f"{origin}: event {uid} has no DTSTART", hint="the feed is invalid; re-export it")
+        try:
+            comp.decoded("DTSTART")
+            if comp.get("DTEND") is not None:
+                comp.decoded("DTEND")
+        except Exception as e:
+            raise IcsError(f"{origin}: event {uid} has an invalid date ({_short(e)})",
+                           hint="the feed is invalid; re-export it") from e
+    try:
+        occurrences = list(recurring_ical_events.of(cal, components=["VEVENT"]).between(window.start, window.end))
+    except Exception as e:
+        raise IcsError(f"{origin}: could not expand recurring events ({_short(e)})",
+                       hint="the feed has a broken RRULE/EXDATE/RECURRENCE-ID; re-export it") from e
+    events: dict[str, CalendarEvent] = {}
+    for occ in occurrences:
+        try:
+            ev = _event(occ, floating_tz)
+        except Exception as e:
+            raise IcsError(f"{origin}: event {_text(occ.get('UID')) or '(no UID)'} is invalid ({_short(e)})",
+                           hint="the feed is invalid; re-export it") from e
+        if ev.status == "cancelled":
+            continue
+        events[ev.external_id] = ev
+    return calname, sorted(events.values(), key=lambda e: (e.start, e.external_id))
+
+
+def _short(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return msg[:200]
+
+
+def _event(occ: Any, floating_tz: Any) -> CalendarEvent:
+    start_v = occ.decoded("DTSTART")
+    start, tz, all_day = _to_utc(start_v, floating_tz)
+    if occ.get("DTEND") is not None:
+        end, _, _ = _to_utc(occ.decoded("DTEND"), floating_tz)
+    elif occ.get("DURATION") is not None:
+        end = start + occ.decoded("DURATION")
+    else:
+        end = start + (timedelta(days=1) if all_day else timedelta(0))
+    if end < start:
+        raise ValueError("DTEND is before DTSTART")
+    uid = _text(occ.get("UID")) or hashlib.sha1(f"{occ.get('SUMMARY')}{start.isoformat()}".encode()).hexdigest()
+    recurring = occ.get("RRULE") is not None or occ.get("RECURRENCE-ID") is not None or occ.get("RDATE") is not None
+    if recurring:
+        rid = occ.get("RECURRENCE-ID")
+        rid_dt = _to_utc(rid.dt, floating_tz)[0] if rid is not None else start
+        external_id = f"{uid}_{rid_dt.strftime('%Y%m%dT%H%M%SZ')}"
+    else:
+        external_id = uid
+    title = _text(occ.get("SUMMARY")) or "(no title)"
+    status = _text(occ.get("STATUS")).lower() or "confirmed"
+    body = "|".join([title, start.isoformat(), end.isoformat(), _text(occ.get("LOCATION")), _text(occ.get("SEQUENCE")),
+                     _text(occ.get("LAST-MODIFIED") and occ.decoded("LAST-MODIFIED")),
+                     ",".join(sorted(_mail(a) for a in (occ.get("ATTENDEE") if isinstance(occ.get("ATTENDEE"), list) else [occ.get("ATTENDEE")]) if a is not None))])
+    return CalendarEvent(
+        external_id=external_id,
+        title=title,
+        start=start,
+        end=end,
+        tz=tz,
+        all_day=all_day,
+        attendees=_attendees(occ),
+        location=_text(occ.get("LOCATION")),
+        description=_text(occ.get("DESCRIPTION"))[:4000],
+        status="cancelled" if status == "cancelled" else status,
+        etag=hashlib.sha1(body.encode()).hexdigest()[:16],
+    )
+
+
+# -- the provider --------------------------------------------------------------------------
+class IcsSource:
+    """A ``calendar_sources`` row of kind ``ics``; ``config["location"]`` is a path or URL."""
+
+    kind = "ics"
+
+    def __init__(self, record: SourceRecord, now: datetime | None = None, timeout: float = 30.0):
+        self.record = record
+        self.now = now
+        self.timeout = timeout
+
+    @classmethod
+    def from_record(cls, record: SourceRecord, options: dict) -> "IcsSource":
+        return cls(record, now=options.get("now"), timeout=options.get("timeout", 30.0))
+
+    def window(self) -> Window:
+        cfg = self.record.config
+        return Window.around(self.now, int(cfg.get("past_days", 30)), int(cfg.get("future_days", 90)))
+
+    def sync(self, store: "Store", cancel: "CancelToken | None" = None) -> SyncReport:
+        from app.calendar.repo import CalendarRepo
+
+        t0 = time.perf_counter()
+        loc = self.record.config["location"]
+        data = fetch(loc, timeout=self.timeout)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        calname, events = parse(data, self.window(), origin=loc)
+        repo = CalendarRepo(store)
+        with store.transaction():
+            added, updated, removed = repo.replace_events(self.record.id, events)
+            if calname and self.record.config.get("auto_name", True) and self.record.name != calname:
+                self.record.name = calname
+            self.record.last_synced_at = datetime.now(timezone.utc)
+            repo.update_source(self.record)
+        return SyncReport(self.record.id, self.record.name, self.kind, added, updated, removed, full=True,
+                          seconds=time.perf_counter() - t0)
+
+
+def add_feed(store: "Store", location: str, name: str | None = None, now: datetime | None = None,
+             timeout: float = 30.0) -> tuple[SourceRecord, SyncReport]:
+    """Register a feed and import it; nothing is stored if the feed cannot be read or parsed."""
+    from app.calendar.repo import CalendarRepo
+
+    loc = normalize_location(location)
+    repo = CalendarRepo(store)
+    for existing in repo.list_sources(kind="ics"):
+        if existing.config.get("location") == loc:
+            raise IcsError(f"{loc} is already added (source {existing.id})", hint="run `kith calendar sync` to refresh it")
+    t0 = time.perf_counter()
+    data = fetch(loc, timeout=timeout)
+    window = Window.around(now)
+    calname, events = parse(data, window, origin=loc)
+    record = SourceRecord(kind="ics", name=name or calname or Path(urlparse(loc).path).stem or loc,
+                          config={"location": loc, "auto_name": name is None})
+    with store.transaction():
+        record = repo.add_source(record)
+        added, updated, removed = repo.replace_events(record.id, events)
+        record.last_synced_at = datetime.now(timezone.utc)
+        repo.update_source(record)
+    return record, SyncReport(record.id, record.name, "ics", added, updated, removed, full=True,
+                              seconds=time.perf_counter() - t0)
