@@ -81,7 +81,7 @@ def test_kill_dash_nine_twenty_times(tmp_path):
         assert r["ok"], r
         title = store.meetings.get(committed[-1][1]).title  # "crash R.I"
         run_no, row_no = title.split()[1].split(".")
-        hits = store.search(f"run {run_no} row {row_no} segment")
-        assert {h.meeting_id for h in hits} == {committed[-1][1]}  # the FTS index survived too
+        hits = store.search(f"run {run_no} row {row_no} segment", limit=500)
+        assert committed[-1][1] in {h.meeting_id for h in hits}  # the FTS index survived too
     finally:
         store.close()
