@@ -198,17 +198,23 @@ def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_
         cal = x_wr_timezone.to_standard(cal)  # Google exports: X-WR-TIMEZONE applies to UTC/floating times
     except Exception:
         pass
+    series: set[str] = set()  # UIDs with recurrences: their instances are keyed by RECURRENCE-ID
     for comp in cal.walk("VEVENT"):
         uid = _text(comp.get("UID")) or "(no UID)"
+        if any(comp.get(k) is not None for k in ("RRULE", "RDATE", "RECURRENCE-ID")):
+            series.add(uid)
         if comp.get("DTSTART") is None:
             raise IcsError(f"{origin}: event {uid} has no DTSTART", hint="the feed is invalid; re-export it")
         try:
-            comp.decoded("DTSTART")
-            if comp.get("DTEND") is not None:
-                comp.decoded("DTEND")
+            start_v = comp.decoded("DTSTART")
+            end_v = comp.decoded("DTEND") if comp.get("DTEND") is not None else None
+            bad_order = end_v is not None and _to_utc(end_v, floating_tz)[0] < _to_utc(start_v, floating_tz)[0]
         except Exception as e:
             raise IcsError(f"{origin}: event {uid} has an invalid date ({_short(e)})",
                            hint="the feed is invalid; re-export it") from e
+        if bad_order:
+            raise IcsError(f"{origin}: event {uid} ends (DTEND) before DTSTART", hint="the feed is invalid; re-export it")
+        _check_rrule(comp, start_v, origin, uid)
     try:
         occurrences = list(recurring_ical_events.of(cal, components=["VEVENT"]).between(window.start, window.end))
     except Exception as e:
@@ -217,7 +223,7 @@ def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_
     events: dict[str, CalendarEvent] = {}
     for occ in occurrences:
         try:
-            ev = _event(occ, floating_tz)
+            ev = _event(occ, floating_tz, series)
         except Exception as e:
             raise IcsError(f"{origin}: event {_text(occ.get('UID')) or '(no UID)'} is invalid ({_short(e)})",
                            hint="the feed is invalid; re-export it") from e
@@ -227,12 +233,31 @@ def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_
     return calname, sorted(events.values(), key=lambda e: (e.start, e.external_id))
 
 
+_FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+
+
+def _check_rrule(comp: Any, start: Any, origin: str, uid: str) -> None:
+    rules = comp.get("RRULE")
+    for rule in rules if isinstance(rules, list) else ([rules] if rules is not None else []):
+        try:
+            freq = [str(f).upper() for f in rule.get("FREQ", [])]
+            if len(freq) != 1 or freq[0] not in _FREQS:
+                raise ValueError(f"FREQ must be one of {', '.join(sorted(_FREQS))}, got {','.join(freq) or 'nothing'}")
+            from dateutil.rrule import rrulestr
+
+            dtstart = start if isinstance(start, datetime) else datetime(start.year, start.month, start.day)
+            rrulestr(rule.to_ical().decode(), dtstart=dtstart)
+        except Exception as e:
+            raise IcsError(f"{origin}: event {uid} has an invalid RRULE ({_short(e)})",
+                           hint="the feed is invalid; re-export it") from e
+
+
 def _short(e: BaseException) -> str:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return msg[:200]
 
 
-def _event(occ: Any, floating_tz: Any) -> CalendarEvent:
+def _event(occ: Any, floating_tz: Any, series: set[str]) -> CalendarEvent:
     start_v = occ.decoded("DTSTART")
     start, tz, all_day = _to_utc(start_v, floating_tz)
     if occ.get("DTEND") is not None:
@@ -244,8 +269,7 @@ def _event(occ: Any, floating_tz: Any) -> CalendarEvent:
     if end < start:
         raise ValueError("DTEND is before DTSTART")
     uid = _text(occ.get("UID")) or hashlib.sha1(f"{occ.get('SUMMARY')}{start.isoformat()}".encode()).hexdigest()
-    recurring = occ.get("RRULE") is not None or occ.get("RECURRENCE-ID") is not None or occ.get("RDATE") is not None
-    if recurring:
+    if uid in series:
         rid = occ.get("RECURRENCE-ID")
         rid_dt = _to_utc(rid.dt, floating_tz)[0] if rid is not None else start
         external_id = f"{uid}_{rid_dt.strftime('%Y%m%dT%H%M%SZ')}"
