@@ -59,15 +59,12 @@ def _since(args) -> date | None:
         raise KithError(f"--since {args.since!r} is not a date", hint="use YYYY-MM-DD, e.g. --since 2025-01-31") from None
 
 
-def _session(ca_bundle: Path | None):
-    import requests
+def _session(ca_bundle: Path):
+    from app.export.salesforce import ca_session
 
-    s = requests.Session()
-    if ca_bundle:
-        if not ca_bundle.is_file():
-            raise KithError(f"{ca_bundle}: no such file", hint="give the path of a PEM certificate")
-        s.verify = str(ca_bundle)
-    return s
+    if not ca_bundle.is_file():
+        raise KithError(f"{ca_bundle}: no such file", hint="give the path of a PEM certificate")
+    return ca_session(str(ca_bundle))
 
 
 def make_exporter(target: str, store, args, credentials: dict | None = None, token: str | None = None):

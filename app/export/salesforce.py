@@ -66,6 +66,26 @@ def translate(fn: Callable[[], Any]) -> Callable[[], Any]:
     return call
 
 
+def ca_session(ca_bundle: str):
+    """A requests session that trusts ``ca_bundle`` (a PEM file) for its TLS connections.
+
+    Plain ``session.verify = path`` is silently overridden by REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+    in the environment (requests merges environment settings over the session's), so the
+    session's own choice is put back after that merge. Proxies from the environment still apply."""
+    import requests
+
+    class _Session(requests.Session):
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if verify in (None, True):
+                settings["verify"] = self.verify
+            return settings
+
+    s = _Session()
+    s.verify = str(ca_bundle)
+    return s
+
+
 class SalesforceExporter:
     target = TARGET
 
@@ -141,10 +161,7 @@ class SalesforceExporter:
                 creds = salesforce_credentials()
             kwargs: dict[str, Any] = {"version": self.api_version}
             if self.session is None and creds.get("ca_bundle"):
-                import requests
-
-                self.session = requests.Session()
-                self.session.verify = creds["ca_bundle"]
+                self.session = ca_session(creds["ca_bundle"])
             if self.session is not None:
                 kwargs["session"] = self.session
             if creds.get("session_id"):
