@@ -1,0 +1,253 @@
+"""The main window: a sidebar of pages (built on first visit), a message banner, the tray
+icon, shortcuts and remembered geometry."""
+from __future__ import annotations
+
+import importlib
+
+from app.core.paths import resource_path
+from app.ui.context import UiContext
+from app.ui.qt import (
+    QAction,
+    QCloseEvent,
+    QHBoxLayout,
+    QIcon,
+    QKeySequence,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QSettings,
+    QShortcut,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from app.ui.widgets import Banner
+
+# key, label, module, class
+PAGES = [
+    ("today", "Today", "app.ui.views.today", "TodayView"),
+    ("live", "Live meeting", "app.ui.views.live", "LiveView"),
+    ("meetings", "Meetings", "app.ui.views.meetings", "MeetingsView"),
+    ("people", "People & deals", "app.ui.views.people", "PeopleView"),
+    ("review", "Review", "app.ui.views.review", "ReviewView"),
+    ("actions", "Action items", "app.ui.views.actions", "ActionsView"),
+    ("ask", "Ask", "app.ui.views.ask", "AskView"),
+    ("settings", "Settings", "app.ui.views.settings", "SettingsView"),
+]
+
+
+def app_icon(recording: bool = False) -> QIcon:
+    return QIcon(str(resource_path("resources", "icons", "kith-recording.svg" if recording else "kith.svg")))
+
+
+class MainWindow(QMainWindow):
+    painted = Signal()
+
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        ctx.window = self
+        self.setWindowTitle("Kith")
+        self.setWindowIcon(app_icon())
+        self.setAccessibleName("Kith main window")
+        self._pages: dict[str, QWidget] = {}
+        self._first_paint = False
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setAccessibleName("Sections")
+        for key, label, _m, _c in PAGES:
+            item = QListWidgetItem(label)
+            item.setData(256, key)
+            item.setData(257, label)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._on_nav)
+        brand = QLabel("  Kith")
+        brand.setProperty("heading", 2)
+        self.status = QLabel()
+        self.status.setProperty("muted", True)
+        self.status.setWordWrap(True)
+        side = QWidget()
+        side.setObjectName("sidebar")
+        side.setFixedWidth(188)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 14, 0, 10)
+        sl.addWidget(brand)
+        sl.addSpacing(8)
+        sl.addWidget(self.nav, 1)
+        sl.addWidget(self.status)
+        self.status.setContentsMargins(12, 0, 8, 0)
+
+        self.stack = QStackedWidget()
+        self.banner = Banner()
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(18, 12, 18, 12)
+        rl.addWidget(self.banner)
+        rl.addWidget(self.stack, 1)
+        central = QWidget()
+        cl = QHBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(side)
+        cl.addWidget(right, 1)
+        self.setCentralWidget(central)
+
+        ctx.tasks.task_failed.connect(lambda _h, e: self.show_error(e))
+        self._setup_shortcuts()
+        self.tray = None
+        self._setup_tray()
+        self._restore_geometry()
+        self.go("today")
+        ctx.on("suggestions_changed", lambda _v: self.refresh_badges())
+        QTimer.singleShot(0, self.refresh_badges)
+
+    # -- pages -------------------------------------------------------------------------
+    def page(self, key: str) -> QWidget:
+        if key not in self._pages:
+            _k, _label, module, cls = next(p for p in PAGES if p[0] == key)
+            w = getattr(importlib.import_module(module), cls)(self.ctx)
+            self._pages[key] = w
+            self.stack.addWidget(w)
+        return self._pages[key]
+
+    def go(self, key: str):
+        row = next(i for i, p in enumerate(PAGES) if p[0] == key)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)  # → _on_nav
+        else:
+            self._on_nav(row)
+        return self._pages[key]
+
+    def _on_nav(self, row: int) -> None:
+        if row < 0:
+            return
+        w = self.page(PAGES[row][0])
+        self.stack.setCurrentWidget(w)
+        if hasattr(w, "refresh"):
+            w.refresh()
+
+    def current_key(self) -> str:
+        return PAGES[self.nav.currentRow()][0]
+
+    def open_meeting(self, meeting_id: int, highlight: list[int] | None = None) -> None:
+        self.go("meetings").open_meeting(meeting_id, highlight)
+
+    def open_person(self, contact_id: int) -> None:
+        self.go("people").open_contact(contact_id)
+
+    def refresh_badges(self) -> None:
+        def done(n: int) -> None:
+            item = self.nav.item(next(i for i, p in enumerate(PAGES) if p[0] == "review"))
+            item.setText(f"Review  ({n})" if n else "Review")
+            item.setData(258, n)
+
+        self.ctx.tasks.db(lambda s: len(s.suggestions.list(status="pending")), done, lambda _e: None, name="badge")
+
+    # -- messages ----------------------------------------------------------------------
+    def show_error(self, exc: BaseException) -> None:
+        from app.core.errors import Cancelled
+
+        if isinstance(exc, Cancelled):
+            self.banner.show_message("Cancelled.", "", "info")
+            return
+        self.banner.show_error(exc)
+
+    def show_info(self, message: str, hint: str = "") -> None:
+        self.banner.show_message(message, hint, "info")
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    # -- desktop manners ---------------------------------------------------------------
+    def _setup_shortcuts(self) -> None:
+        for i, (key, label, _m, _c) in enumerate(PAGES, 1):
+            sc = QShortcut(QKeySequence(f"Ctrl+{i}"), self)
+            sc.activated.connect(lambda k=key: self.go(k))
+        QShortcut(QKeySequence("Ctrl+R"), self).activated.connect(self.toggle_recording)
+        QShortcut(QKeySequence("Ctrl+Shift+C"), self).activated.connect(self.toggle_compact)
+        QShortcut(QKeySequence("Ctrl+F"), self).activated.connect(lambda: self.go("meetings").focus_search())
+        QShortcut(QKeySequence("Ctrl+K"), self).activated.connect(lambda: self.go("ask").focus_question())
+
+    def live(self):
+        return self.page("live")
+
+    def toggle_recording(self) -> None:
+        live = self.go("live")
+        if live.session.running:
+            live.stop()
+        else:
+            live.start()
+
+    def toggle_compact(self) -> None:
+        self.live().toggle_compact()
+
+    def _setup_tray(self) -> None:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        self.tray = QSystemTrayIcon(app_icon(), self)
+        self.tray.setToolTip("Kith")
+        menu = QMenu(self)
+        self.tray_record = QAction("Start recording", self)
+        self.tray_record.triggered.connect(self.toggle_recording)
+        self.tray_next = QAction("No upcoming meeting", self)
+        self.tray_next.setEnabled(False)
+        show = QAction("Show Kith", self)
+        show.triggered.connect(lambda: (self.showNormal(), self.raise_(), self.activateWindow()))
+        compact = QAction("Compact panel", self)
+        compact.triggered.connect(self.toggle_compact)
+        quit_ = QAction("Quit", self)
+        quit_.triggered.connect(self.close)
+        for a in (self.tray_record, self.tray_next, None, compact, show, None, quit_):
+            menu.addSeparator() if a is None else menu.addAction(a)
+        self.tray.setContextMenu(menu)
+        self.tray.show()
+
+    def set_recording(self, on: bool) -> None:
+        self.setWindowIcon(app_icon(on))
+        if self.tray is not None:
+            self.tray.setIcon(app_icon(on))
+            self.tray_record.setText("Stop recording" if on else "Start recording")
+
+    def set_next_meeting(self, text: str) -> None:
+        if self.tray is not None:
+            self.tray_next.setText(text or "No upcoming meeting")
+
+    def notify(self, title: str, text: str) -> None:
+        if self.tray is not None and self.tray.supportsMessages():
+            self.tray.showMessage(title, text, app_icon(), 15000)
+
+    def _qsettings(self) -> QSettings:
+        return QSettings(str(self.ctx.kith.paths.config / "ui.ini"), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        geo = self._qsettings().value("window/geometry")
+        if geo is None or not self.restoreGeometry(geo):
+            self.resize(1120, 740)
+
+    def save_geometry(self) -> None:
+        qs = self._qsettings()
+        qs.setValue("window/geometry", self.saveGeometry())
+        qs.sync()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        super().paintEvent(ev)
+        if not self._first_paint:
+            self._first_paint = True
+            self.painted.emit()
+
+    def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802
+        live = self._pages.get("live")
+        if live is not None and live.session.running:
+            live.stop(process=False)
+        if live is not None:
+            live.close_compact()
+        self.save_geometry()
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(ev)

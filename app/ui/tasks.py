@@ -1,0 +1,251 @@
+"""The task manager: nothing slow runs on the GUI thread.
+
+Two lanes, each one worker thread (cf. Anki's ``taskman``):
+
+* **db** — a serial executor that owns the app's :class:`~app.core.context.Kith` and its
+  Store (SQLCipher connection). Every read and write the views make goes through it, in
+  order, so the single-threaded Store is only ever touched by one thread.
+* **model** — a serial executor for model work (transcription, extraction, downloads,
+  asking). It owns a second Kith on the same profile (its own Store connection — SQLite
+  WAL lets the two coexist) and one :class:`~app.meetings.pipeline.Engines`, so a loaded
+  model is reused. On 2 cores, one model task at a time is also the fastest.
+
+Results come back to the GUI thread through a queued Qt signal; progress and cancel go
+through :class:`TaskHandle` (a :class:`~app.core.events.CancelToken` plus a throttled
+progress signal). Errors reach the ``error`` callback (or :attr:`TaskManager.task_failed`),
+never a traceback dialog.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from app.core.context import Kith
+from app.core.errors import Cancelled
+from app.core.events import CancelToken
+from app.ui.qt import QObject, Qt, Signal
+
+log = logging.getLogger("kith.ui.tasks")
+
+
+class TaskHandle:
+    """One submitted task: its name, lane, state, cancel token and progress reporter."""
+
+    def __init__(self, manager: "TaskManager", id: int, name: str, lane: str):
+        self._manager = manager
+        self.id = id
+        self.name = name
+        self.lane = lane
+        self.cancel_token = CancelToken()
+        self.state = "queued"  # queued | running | done | failed | cancelled
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._last_progress = 0.0
+        self._finished = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_token.cancelled
+
+    def progress(self, done: float, total: float = 0.0, detail: str = "", force: bool = False) -> None:
+        """Report progress from the worker (throttled to ~25 updates a second)."""
+        now = time.monotonic()
+        if not force and now - self._last_progress < 0.04 and (not total or done < total):
+            return
+        self._last_progress = now
+        self._manager.task_progress.emit(self, float(done), float(total), detail)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._finished.wait(timeout)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} {self.name} {self.state}>"
+
+
+class TaskManager(QObject):
+    task_started = Signal(object)
+    task_progress = Signal(object, float, float, str)
+    task_finished = Signal(object)
+    task_failed = Signal(object, object)  # handle, exception (when no error callback was given)
+    _post = Signal(object)
+
+    def __init__(self, kith: Kith, parent: QObject | None = None):
+        super().__init__(parent)
+        self.kith = kith  # belongs to the db lane: call kith.store() only inside db tasks
+        self._model_kith: Kith | None = None
+        self._engines = None
+        self._ids = itertools.count(1)
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="kith-db")
+        self._models = ThreadPoolExecutor(1, thread_name_prefix="kith-model")
+        self._live = ThreadPoolExecutor(1, thread_name_prefix="kith-live")
+        self._active: dict[int, TaskHandle] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._post.connect(self._run_posted, Qt.ConnectionType.QueuedConnection)
+
+    # -- lanes -----------------------------------------------------------------------
+    def db(self, fn: Callable[[Any], Any], done: Callable | None = None, error: Callable | None = None,
+           name: str = "db") -> TaskHandle:
+        """Run ``fn(store)`` on the serial DB thread; ``done(result)`` on the GUI thread."""
+        return self._submit(self._db, "db", name, lambda h: fn(self.kith.store()), done, error)
+
+    def db_kith(self, fn: Callable[[Kith], Any], done: Callable | None = None, error: Callable | None = None,
+                name: str = "db") -> TaskHandle:
+        """Like :meth:`db` but hands over the whole Kith (for core functions taking one)."""
+        return self._submit(self._db, "db", name, lambda h: fn(self.kith), done, error)
+
+    def model(self, fn: Callable[[Kith, TaskHandle], Any], done: Callable | None = None,
+              error: Callable | None = None, name: str = "model") -> TaskHandle:
+        """Run ``fn(kith, handle)`` on the model thread (own Kith and store connection).
+        ``handle.cancel_token`` and ``handle.progress(done, total, detail)`` are for the task."""
+        return self._submit(self._models, "model", name, lambda h: fn(self.model_kith(), h), done, error)
+
+    def live(self, fn: Callable[[TaskHandle], Any], done: Callable | None = None, error: Callable | None = None,
+             name: str = "live") -> TaskHandle:
+        """Run ``fn(handle)`` on the live-meeting control thread (start/pause/stop a recording),
+        so a long model task never delays the Stop button. No store access here."""
+        return self._submit(self._live, "live", name, fn, done, error)
+
+    def model_kith(self) -> Kith:
+        """The model lane's Kith (same profile, settings and bus; its own store connection)."""
+        if self._model_kith is None:
+            k = self.kith
+            self._model_kith = Kith(paths=k.paths, settings=k.settings, bus=k.bus,
+                                    passphrase=k.passphrase, ask_passphrase=k.ask_passphrase)
+        return self._model_kith
+
+    @property
+    def engines(self):
+        """Loaded models kept between tasks (use only inside model tasks)."""
+        if self._engines is None:
+            from app.meetings.pipeline import Engines
+
+            self._engines = Engines()
+        return self._engines
+
+    def forget_engines(self) -> None:
+        """Drop loaded models (after the user changed models in Settings)."""
+        self._models.submit(lambda: setattr(self, "_engines", None))
+
+    def call_soon(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the GUI thread (safe to call from any thread)."""
+        self._post.emit(fn)
+
+    # -- plumbing --------------------------------------------------------------------
+    def _submit(self, executor, lane, name, work, done, error) -> TaskHandle:
+        handle = TaskHandle(self, next(self._ids), name, lane)
+        if self._closed:
+            handle.state = "cancelled"
+            return handle
+        with self._lock:
+            self._active[handle.id] = handle
+
+        def run() -> None:
+            handle.state = "running"
+            self.task_started.emit(handle)
+            t0 = time.perf_counter()
+            try:
+                if handle.cancelled:
+                    raise Cancelled()
+                handle.result = work(handle)
+                handle.state = "done"
+            except Cancelled as e:
+                handle.state, handle.error = "cancelled", e
+            except BaseException as e:  # noqa: BLE001 — every failure becomes a readable message
+                handle.state, handle.error = "failed", e
+                log.warning("task %s (%s) failed: %s", handle.name, handle.lane, type(e).__name__, exc_info=True)
+            log.debug("task %s %s in %.3fs", handle.name, handle.state, time.perf_counter() - t0)
+            self._post.emit(lambda: self._finish(handle, done, error))
+
+        executor.submit(run)
+        return handle
+
+    def _finish(self, handle: TaskHandle, done, error) -> None:
+        with self._lock:
+            self._active.pop(handle.id, None)
+        try:
+            if handle.state == "done":
+                if done is not None:
+                    done(handle.result)
+            elif handle.state == "failed":
+                if error is not None:
+                    error(handle.error)
+                else:
+                    self.task_failed.emit(handle, handle.error)
+            elif handle.state == "cancelled" and error is not None and not isinstance(handle.error, Cancelled):
+                error(handle.error)
+        except RuntimeError as e:  # the widget that asked is gone (C++ object deleted)
+            log.debug("callback of %s skipped: %s", handle.name, e)
+        except Exception as e:  # noqa: BLE001 — a broken callback must not take the app down
+            log.warning("callback of %s failed", handle.name, exc_info=True)
+            self.task_failed.emit(handle, e)
+        finally:
+            handle._finished.set()
+            self.task_finished.emit(handle)
+
+    def _run_posted(self, fn) -> None:
+        try:
+            fn()
+        except RuntimeError as e:
+            log.debug("posted call skipped: %s", e)
+
+    def active(self) -> list[TaskHandle]:
+        with self._lock:
+            return list(self._active.values())
+
+    def cancel_all(self) -> None:
+        for h in self.active():
+            h.cancel()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Cancel what runs, then close both stores on their own threads."""
+        if self._closed:
+            return
+        self._closed = True
+        self.cancel_all()
+        self._models.submit(lambda: self._model_kith.close() if self._model_kith else None)
+        self._db.submit(self.kith.close)
+        self._live.shutdown(wait=wait)
+        self._models.shutdown(wait=wait, cancel_futures=True)
+        self._db.shutdown(wait=wait)
+
+
+class PassphraseBroker(QObject):
+    """Asks for the database passphrase on the GUI thread on behalf of a worker thread,
+    and remembers the answer for the other lane (never written anywhere)."""
+
+    _ask = Signal(str, object)
+
+    def __init__(self, ask_gui: Callable[[str], str | None], parent: QObject | None = None):
+        super().__init__(parent)
+        self._ask_gui = ask_gui
+        self._cached: str | None = None
+        self._lock = threading.Lock()
+        self._ask.connect(self._on_ask, Qt.ConnectionType.QueuedConnection)
+
+    def _on_ask(self, prompt: str, box: dict) -> None:
+        try:
+            box["value"] = self._ask_gui(prompt)
+        finally:
+            box["event"].set()
+
+    def __call__(self, prompt: str) -> str:
+        from app.core.errors import KithError
+
+        with self._lock:
+            if self._cached is not None and "new" not in prompt.lower() and "again" not in prompt.lower():
+                return self._cached
+            box: dict = {"event": threading.Event(), "value": None}
+            self._ask.emit(prompt, box)
+            box["event"].wait()
+            if not box["value"]:
+                raise KithError("no passphrase given", hint="Kith needs the passphrase to open your encrypted data")
+            self._cached = box["value"]
+            return box["value"]

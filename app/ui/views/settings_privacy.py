@@ -1,0 +1,197 @@
+"""Settings → Privacy (where data lives, export everything, export/erase a person, rekey,
+backup) and Settings → You & templates."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.ui.context import UiContext
+from app.ui.qt import QCheckBox, QComboBox, QFileDialog, QFormLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QSpinBox, Qt, QWidget
+from app.ui.widgets import button, hbox, heading, muted, vbox
+
+
+class PrivacyTab(QWidget):
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        p = ctx.kith.paths
+        self.where = QLabel()
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.where.setWordWrap(True)
+        self.key = muted()
+        form = QFormLayout()
+        for label, path in (("Database (encrypted)", p.database), ("Recordings (encrypted)", p.recordings),
+                            ("Models", p.models), ("Settings", p.settings_file), ("Logs (no content)", p.logs)):
+            lab = QLabel(str(path))
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(label, lab)
+        export_all = button("Export everything…", self.export_all, name="Export everything")
+        backup = button("Back up…", self.backup, name="Back up the encrypted database")
+        person_export = button("Export a person's data…", self.export_person, name="Export a person's data")
+        erase = button("Erase a person…", self.erase_person, name="Erase a person")
+        erase.setProperty("danger", True)
+        rekey = button("Change the encryption key…", self.rekey, name="Rekey the database")
+        self.setLayout(vbox(heading("Your data stays on this machine", 2),
+                            muted("Nothing leaves the device except calendar sync, exports and model downloads — each "
+                                  "started by you. No telemetry, no update checks."),
+                            form, self.key, heading("Data rights", 3), hbox(export_all, backup, person_export, None),
+                            hbox(erase, rekey, None), None, spacing=10))
+
+    def refresh(self) -> None:
+        self.ctx.tasks.db(lambda s: s.key_mode, lambda m: self.key.setText(
+            "The key is kept in your system keyring." if m == "keyring" else
+            "The key is derived from your passphrase." if m == "passphrase" else f"Key: {m}"), name="key-mode")
+
+    def _folder(self, title: str) -> str:
+        return QFileDialog.getExistingDirectory(self, title)
+
+    def export_all(self, folder: str | None = None) -> None:
+        folder = folder or self._folder("Export everything to…")
+        if not folder:
+            return
+
+        def run(store):
+            from app.export.base import gather
+            from app.export.files import write_archive
+
+            return write_archive(store, gather(store, accepted_only=False, with_segments=True), Path(folder))
+
+        self.ctx.tasks.db(run, lambda out: self.ctx.show_info(f"Everything exported to {out}.",
+                                                              "The export is NOT encrypted: keep it somewhere safe."),
+                          self.ctx.show_error, name="export-all")
+
+    def backup(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Back up the encrypted database", "kith-backup.db")
+        if not path:
+            return
+
+        def run(store):
+            from app.store.rights import backup
+
+            return backup(store, Path(path))
+
+        self.ctx.tasks.db(run, lambda _r: self.ctx.show_info(f"Backed up to {path} (encrypted with the same key)."),
+                          self.ctx.show_error, name="backup")
+
+    def _pick_person(self, then, title: str) -> None:
+        def chosen(people) -> None:
+            if not people:
+                self.ctx.show_info("There are no people in your CRM yet.")
+                return
+            labels = [f"{c.name} <{c.email}>" if c.email else c.name for c in people]
+            label, ok = QInputDialog.getItem(self, title, "Person:", labels, 0, False)
+            if ok:
+                then(people[labels.index(label)])
+
+        self.ctx.tasks.db(lambda s: s.contacts.list(), chosen, name="people")
+
+    def export_person(self) -> None:
+        def go(c) -> None:
+            path, _ = QFileDialog.getSaveFileName(self, f"Export everything about {c.name}", f"{c.name}.json", "JSON (*.json)")
+            if not path:
+                return
+
+            def run(store):
+                from app.core.output import to_jsonable
+                from app.store.rights import export_person
+
+                Path(path).write_text(json.dumps(to_jsonable(export_person(store, c.id)), indent=2, ensure_ascii=False),
+                                      encoding="utf-8")
+
+            self.ctx.tasks.db(run, lambda _r: self.ctx.show_info(f"Exported {c.name}'s data to {path}."),
+                              self.ctx.show_error, name="export-person")
+
+        self._pick_person(go, "Export a person's data")
+
+    def erase_person(self, contact_id: int | None = None, confirm: bool = True) -> None:
+        def go(c) -> None:
+            if confirm and QMessageBox.warning(
+                    self, "Erase a person", f"Erase {c.name} and every trace of them (contact, mentions in transcripts and "
+                    "notes, action items)? This cannot be undone.",
+                    QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
+                    QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+                return
+
+            def run(store):
+                from app.store.rights import erase_person
+
+                return erase_person(store, c.id)
+
+            self.ctx.tasks.db(run, lambda _r: (self.ctx.show_info(f"Erased {c.name}."), self.ctx.notify("crm_changed"),
+                                               self.ctx.notify("meetings_changed")), self.ctx.show_error, name="erase")
+
+        if contact_id is not None:
+            self.ctx.tasks.db(lambda s: s.contacts.get(contact_id), go, self.ctx.show_error, name="person")
+        else:
+            self._pick_person(go, "Erase a person")
+
+    def rekey(self) -> None:
+        if QMessageBox.question(self, "Change the encryption key",
+                                "Re-encrypt the database with a new random key (kept in your keyring, or a new passphrase "
+                                "when no keyring works)?") != QMessageBox.StandardButton.Yes:
+            return
+
+        def run(store):
+            from app.store.rights import rekey
+
+            return rekey(store)
+
+        self.ctx.tasks.db(run, lambda r: (self.ctx.show_info(f"Re-encrypted ({r})."), self.refresh()),
+                          self.ctx.show_error, name="rekey")
+
+
+class YouTab(QWidget):
+    KINDS = [("create_contact", "New people"), ("create_company", "New companies"), ("update_contact", "Updates to people"),
+             ("update_deal", "Deal updates"), ("action_item", "Action items")]
+
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        s = ctx.settings
+        self.name = QLineEdit(s.crm.my_name)
+        self.name.setAccessibleName("Your name")
+        self.template = QComboBox()
+        self.template.addItems(["general", "sales", "investor", "one_on_one"])
+        self.template.setCurrentText(s.crm.default_template)
+        self.template.setAccessibleName("Default template")
+        self.language = QLineEdit(s.transcribe.language)
+        self.language.setAccessibleName("Language")
+        self.sync = QSpinBox()
+        self.sync.setRange(0, 1440)
+        self.sync.setSuffix(" min (0 = only when asked)")
+        self.sync.setValue(s.calendar.sync_minutes)
+        self.auto: dict[str, QCheckBox] = {}
+        form = QFormLayout()
+        form.addRow("Your name in transcripts", self.name)
+        form.addRow("Default minutes template", self.template)
+        form.addRow("Meeting language", self.language)
+        form.addRow("Calendar sync every", self.sync)
+        boxes = []
+        for kind, label in self.KINDS:
+            cb = QCheckBox(label)
+            cb.setChecked(kind in s.crm.auto_accept)
+            self.auto[kind] = cb
+            boxes.append(cb)
+        save = button("Save", self.save, name="Save these settings", primary=True)
+        self.setLayout(vbox(heading("You & templates", 2), form, heading("Apply without review", 3),
+                            muted("Off by default: the AI proposes, you decide. Tick a kind to apply it automatically."),
+                            *boxes, hbox(None, save), None, spacing=8))
+
+    def save(self) -> None:
+        from app.core.config import Settings
+        from app.core.errors import KithError
+
+        data = self.ctx.settings.model_dump()
+        data["crm"].update(my_name=self.name.text().strip() or "You", default_template=self.template.currentText(),
+                           auto_accept=[k for k, cb in self.auto.items() if cb.isChecked()])
+        data["transcribe"]["language"] = self.language.text().strip() or "auto"
+        data["calendar"]["sync_minutes"] = self.sync.value()
+        try:
+            new = Settings.model_validate(data)
+        except Exception as e:  # noqa: BLE001 — pydantic's message names the field
+            self.ctx.show_error(KithError(f"not saved: {str(e).splitlines()[0]}", hint="check the values"))
+            return
+        for section in ("crm", "transcribe", "calendar"):
+            setattr(self.ctx.settings, section, getattr(new, section))
+        self.ctx.save_settings()
+        self.ctx.show_info("Saved.")
