@@ -83,9 +83,10 @@ def _short(v) -> str:
     return s if len(s) <= 70 else f"{s[:60]}… ({len(str(v))} chars)"
 
 
-def print_plan(plan, out=sys.stdout) -> None:
+def print_plan(plan, out=None) -> None:
+    out = out or sys.stdout
     label = LABEL.get(plan.target, plan.target)
-    out.write(f"Dry run for {label} — nothing has been sent.\n")
+    out.write(f"Export plan for {label} — nothing has been sent yet.\n")
     for o in plan.ops:
         head = f"{o.op:<6} {o.entity:<8} #{o.local_id:<5} {o.label}"
         if o.remote_id:
@@ -105,7 +106,8 @@ def print_plan(plan, out=sys.stdout) -> None:
               f"({total['create']} create, {total['update']} update; {total['skip']} skipped). {per}\n")
 
 
-def print_report(report, out=sys.stdout) -> None:
+def print_report(report, out=None) -> None:
+    out = out or sys.stdout
     label = LABEL.get(report.target, report.target)
     c = report.counts()
     out.write(f"{label}: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(c.items())) + "\n")
