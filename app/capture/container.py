@@ -369,6 +369,11 @@ class RecoveryResult:
     truncated_bytes: int = 0
     message: str = ""
     problems: list[ChunkProblem] = field(default_factory=list)
+    sample_rate: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
 
 
 def find_unfinished(directory: Path) -> list[Path]:
@@ -422,7 +427,8 @@ def _recover_one(path: Path, key: bytes) -> RecoveryResult:
         f.flush()
         os.fsync(f.fileno())
     problems = [p for p in reader.problems if "torn" not in p.message and p.offset < good_end]
-    return RecoveryResult(path, "recovered", frames=frames_at_good, truncated_bytes=truncated, problems=problems)
+    return RecoveryResult(path, "recovered", frames=frames_at_good, truncated_bytes=truncated, problems=problems,
+                          sample_rate=reader.sample_rate)
 
 
 def export_plain(path: Path, key: bytes, out: Path, format: str = "wav", overwrite: bool = False) -> Path:

@@ -159,12 +159,12 @@ def _no_devices_error() -> KithError:
 
 
 def default_mic(devices: list[InputDevice]) -> InputDevice | None:
-    for pred in (lambda d: d.kind == "mic" and d.host_api == "PulseAudio" and d.is_default,
-                 lambda d: d.kind == "mic" and d.host_api == "PulseAudio",
-                 lambda d: d.kind == "mic" and d.is_default,
-                 lambda d: d.kind == "mic" and d.name not in ("pulse", "default")
-                 and not any(x.host_api == "PulseAudio" for x in devices)):
-        for d in devices:
+    """The default microphone. With Pulse, only real Pulse sources count: PortAudio's ALSA
+    "pulse"/"default" devices follow the default source, which may be a monitor."""
+    pulse = any(d.host_api == "PulseAudio" for d in devices)
+    candidates = [d for d in devices if d.kind == "mic" and not (pulse and d.host_api != "PulseAudio")]
+    for pred in (lambda d: d.is_default, lambda d: d.name not in ("pulse", "default"), lambda d: True):
+        for d in candidates:
             if pred(d):
                 return d
     return None
