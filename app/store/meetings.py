@@ -137,13 +137,27 @@ class Segments(Repo):
                 raise NotFound(f"no meeting with id {meeting_id}")
             last = self.conn.execute("SELECT COALESCE(MAX(idx), 0) FROM segments WHERE meeting_id = ?", (meeting_id,))
             n = last.fetchone()[0]
-            sql = ("INSERT INTO segments (meeting_id, idx, start, \"end\", speaker, channel, text, words) "
-                   "VALUES (?,?,?,?,?,?,?,?)")
+            first_id = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM segments").fetchone()[0] + 1
+            rows = []
             for seg in segments:
                 n += 1
-                cur = self.conn.execute(sql, (meeting_id, n, float(seg.start), float(seg.end), seg.speaker or "",
-                                              int(seg.channel), seg.text or "", _words_json(seg.words)))
-                seg.id, seg.meeting_id, seg.index = cur.lastrowid, meeting_id, n
+                seg.meeting_id, seg.index = meeting_id, n
+                rows.append((meeting_id, n, float(seg.start), float(seg.end), seg.speaker or "", int(seg.channel),
+                             seg.text or "", _words_json(seg.words)))
+            # one statement for the batch; under the write lock rowids are MAX(id)+1, +2, … (no AUTOINCREMENT)
+            self.conn.execute("INSERT INTO _fts_bulk (tbl) VALUES ('segments')")  # per-row FTS trigger stands aside
+            self.conn.executemany(
+                "INSERT INTO segments (meeting_id, idx, start, \"end\", speaker, channel, text, words) "
+                "VALUES (?,?,?,?,?,?,?,?)", rows)
+            self.conn.execute("INSERT INTO segments_fts (rowid, text, speaker) SELECT id, text, speaker FROM segments "
+                              "WHERE id BETWEEN ? AND ?", (first_id, first_id + len(rows) - 1))
+            self.conn.execute("DELETE FROM _fts_bulk")
+            for k, seg in enumerate(segments):
+                seg.id = first_id + k
+            if segments:
+                last_id = self.conn.execute("SELECT MAX(id) FROM segments").fetchone()[0]
+                if last_id != first_id + len(segments) - 1:  # pragma: no cover - guards the assumption above
+                    raise KithError("segment ids were not assigned in sequence")
         return segments
 
     def for_meeting(self, meeting_id: int) -> list[Segment]:

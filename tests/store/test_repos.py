@@ -190,7 +190,16 @@ def test_suggestion_kinds_company_deal_action(store):
         store.suggestions.add(Suggestion("delete_everything", {}))  # type: ignore[arg-type]
 
 
-def test_sqlite_utils_view(store):
+def test_sqlite_utils_view_and_fts_stays_in_sync(store):
+    from app.store.rights import check
+
     store.contacts.add(Contact(name="Via Utils"))
     assert store.db["contacts"].count == 1
-    assert "segments_fts" in store.db.table_names()
+    m = _meeting(store)
+    store.segments.add_many(m.id, [Segment(i, i + 1, f"batch line {i} marmalade") for i in range(50)])
+    # a row written outside the repository is still indexed by the (unguarded) trigger
+    store.db["segments"].insert({"meeting_id": m.id, "idx": 51, "start": 51, "end": 52, "text": "stray quokka"})
+    assert [h.kind for h in store.search("quokka")] == ["segment"]
+    assert len(store.search("marmalade", limit=100)) == 50
+    assert store.conn.execute("SELECT count(*) FROM _fts_bulk").fetchone()[0] == 0
+    assert check(store)["fts"] == ["ok"]  # FTS5 integrity-check: index matches the content table
