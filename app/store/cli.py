@@ -157,6 +157,9 @@ def people_erase(kith, args):
     else:
         detail = ", ".join(f"{k}: {v}" for k, v in counts.items() if v)
         print(f"erased person {c.id}" + (f" ({detail})" if detail else ""))
+        if counts.get("recordings_with_their_voice"):
+            print(f"note: {counts['recordings_with_their_voice']} meeting recording(s) still hold their voice; "
+                  "delete those recordings to erase it", file=sys.stderr)
 
 
 # -- companies -------------------------------------------------------------------------------

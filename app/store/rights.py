@@ -138,6 +138,10 @@ def erase_person(store, contact_id: int) -> dict:
         n["audit_log"] = x("UPDATE audit_log SET output = '{\"redacted\":\"erased person\"}' "
                            "WHERE kith_mentions(output)").rowcount
         x("DELETE FROM exports WHERE entity = 'contact' AND local_id = ?", (contact_id,))
+        # their voice stays in the audio of these meetings: reported, so the person can delete those recordings
+        n["recordings_with_their_voice"] = x(
+            "SELECT count(*) FROM meetings WHERE recording_id IS NOT NULL AND id IN "
+            "(SELECT meeting_id FROM meeting_participants WHERE contact_id = ?)", (contact_id,)).fetchone()[0]
         n["participants"] = x("DELETE FROM meeting_participants WHERE contact_id = ?", (contact_id,)).rowcount
         x("DELETE FROM contacts WHERE id = ?", (contact_id,))
         for fts in migrations.FTS_TABLES:  # merge FTS segments so deleted terms leave the index b-trees

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from datetime import datetime, timezone
 
 import sqlcipher3
@@ -143,3 +144,21 @@ def test_check_reports_ok_and_state(store):
     r = check(store)
     assert r["ok"] and r["integrity"] == ["ok"] and r["cipher_integrity"] == ["ok"] and r["fts"] == ["ok"]
     assert r["migrations"]["pending"] == [] and r["key"]["mode"] == "keyring"
+
+
+def test_passphrase_backup_carries_its_salt(paths, tmp_path):
+    from tests.store.conftest import FailKeyring
+    from app.core.paths import Paths
+
+    FailKeyring.install()
+    s = open_store(paths, passphrase="pp")
+    s.contacts.add(Contact(name="Salted"))
+    r = backup(s, tmp_path / "pp.kith")
+    s.close()
+    assert Path(r["salt"]).read_bytes() == paths.key_salt_file.read_bytes()
+    restored = Paths.under(tmp_path / "restored").ensure()  # restore = copy the two files into a profile
+    restored.database.write_bytes(Path(r["path"]).read_bytes())
+    restored.key_salt_file.write_bytes(Path(r["salt"]).read_bytes())
+    s2 = open_store(restored, passphrase="pp")
+    assert [c.name for c in s2.contacts.list()] == ["Salted"]
+    s2.close()
