@@ -377,14 +377,15 @@ def run_ops(store: "Store", plan: ExportPlan, send: Callable[[PlannedOp], tuple[
             report.results.append(RecordResult(op.entity, op.local_id, "failed", None, str(e)))
             continue
         except (RateLimited, ExportAuthError, *stop_errors) as e:
-            kind = "rate limit still exceeded after retries" if isinstance(e, RateLimited) else type(e).__name__
+            kind = ("still rate limited or busy after retries" if isinstance(e, RateLimited)
+                    else type(e).__name__)
             report.results.append(RecordResult(op.entity, op.local_id, "failed", None, kind))
             report.results += [RecordResult(o.entity, o.local_id, "not_attempted") for o in ops[i + 1:]
                                if o.op != "skip"]
             report.stopped = kind
             audit(store, report)
             if isinstance(e, RateLimited):
-                err = KithError(f"{plan.target} kept refusing requests (rate limit): {len(report.sent)} records "
+                err = KithError(f"{plan.target} kept refusing requests (rate limit or server busy): {len(report.sent)} records "
                                 f"sent, {len(report.failed)} not sent",
                                 hint="wait a minute and run the same export again — it continues where it stopped")
                 err.report = report  # type: ignore[attr-defined]

@@ -71,7 +71,8 @@ def make_exporter(target: str, store, args, credentials: dict | None = None, tok
     if target == "hubspot":
         from app.export.hubspot import HubSpotExporter
 
-        return HubSpotExporter(store, token=token, api_base=args.api_base)
+        return HubSpotExporter(store, token=token, api_base=args.api_base,
+                               ca_bundle=str(args.ca_bundle) if args.ca_bundle else None)
     from app.export.salesforce import SalesforceExporter
 
     return SalesforceExporter(store, credentials=credentials,

@@ -200,14 +200,14 @@ def write_format(fmt: str, data: ExportData, out: Path) -> list[Path]:
 
 
 def dump_tables(conn) -> dict[str, list[dict]]:
-    """Every table the user owns, row by row (FTS index shadow tables and migration
-    bookkeeping are derived data and left out). Bytes become base64 text."""
+    """Every table the user owns, row by row (FTS indexes and the store's own bookkeeping —
+    tables named ``_…`` — are derived data and left out). Bytes become base64 text."""
     import base64
 
     names = [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     fts = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE '%VIRTUAL TABLE%'")}
-    skip = {n for n in names if any(n == f or n.startswith(f + "_") for f in fts)} | {"_migrations"}
+    skip = {n for n in names if any(n == f or n.startswith(f + "_") for f in fts) or n.startswith("_")}
     out = {}
     for name in names:
         if name in skip:

@@ -35,6 +35,7 @@ ASSOCIATION_TYPE = {
 }
 REQUIRED_SCOPES = ("crm.objects.contacts.read", "crm.objects.contacts.write",
                    "crm.objects.companies.read", "crm.objects.companies.write")
+NOTE_BODY_LIMIT = 65_536
 RECONNECT = "run `kith connect hubspot` with a valid private-app token"
 
 
@@ -79,6 +80,9 @@ def translate(fn: Callable[[], Any]) -> Callable[[], Any]:
                     "the HubSpot token lacks a permission Kith needs" + (f" ({category})" if category else ""),
                     hint="give the private app the scopes " + ", ".join(REQUIRED_SCOPES)
                          + ", then run `kith connect hubspot`") from e
+            if status in (502, 503, 504):  # HubSpot busy or restarting: retry like a rate limit
+                headers = getattr(e, "headers", None) or {}
+                raise RateLimited(parse_retry_after(headers.get("Retry-After")), f"HTTP {status}") from e
             if status and status >= 500:
                 raise RecordError(category or "SERVER_ERROR", status) from e
             raise RecordError(category or "REQUEST_REFUSED", status) from e
@@ -91,7 +95,10 @@ def note_html(data: ExportData, bundle) -> str:
     who = ", ".join(c.name for c in bundle.participants)
     head = f"<h1>{html.escape(m.title)}</h1><p>{m.started_at.date().isoformat()}"
     head += f" · {html.escape(who)}</p>" if who else "</p>"
-    return head + md_to_html(bundle.minutes)
+    body = head + md_to_html(bundle.minutes)
+    if len(body) > NOTE_BODY_LIMIT:  # HubSpot refuses longer note bodies
+        body = body[:NOTE_BODY_LIMIT - 40].rsplit("<", 1)[0] + "<p>… (truncated by Kith)</p>"
+    return body
 
 
 def task_priority(a, today: date | None = None) -> str:
@@ -108,8 +115,10 @@ class HubSpotExporter:
     target = TARGET
 
     def __init__(self, store: "Store", token: str | None = None, api_base: str | None = None,
-                 backoff: Backoff | None = None, timeout: float = 30.0, today: date | None = None):
+                 backoff: Backoff | None = None, timeout: float = 30.0, today: date | None = None,
+                 ca_bundle: str | None = None):
         self.store = store
+        self.ca_bundle = ca_bundle
         self._token = token
         self.api_base = api_base.rstrip("/") if api_base else None
         self.backoff = backoff or Backoff()
@@ -123,6 +132,8 @@ class HubSpotExporter:
             op = PlannedOp("company", co.id, "create", "companies",
                            {k: v for k, v in {"name": co.name, "domain": co.domain or ""}.items() if v}, label=co.name)
             plan.ops.append(decide(self.store, op, TARGET))
+            if op.op == "create":
+                op.reason = "or update the HubSpot company with this " + ("domain" if co.domain else "name")
         exported_contacts = set()
         for c in data.contacts:
             first, last = split_name(c.name)
@@ -136,6 +147,8 @@ class HubSpotExporter:
             if not c.email and not self.store.exports.get("contact", c.id, TARGET):
                 op.op, op.reason = "skip", "no email address (HubSpot matches contacts by email)"
             plan.ops.append(decide(self.store, op, TARGET))
+            if op.op == "create":
+                op.reason = "or update the HubSpot contact with this email"
             if op.op != "skip" or op.remote_id:
                 exported_contacts.add(c.id)
         for b in data.meetings:
@@ -181,6 +194,8 @@ class HubSpotExporter:
         kwargs: dict[str, Any] = {"access_token": self._token_value()}
         if self.api_base:
             kwargs["host"] = self.api_base
+        if self.ca_bundle:
+            kwargs["ssl_ca_cert"] = self.ca_bundle
         return HubSpot(**kwargs)
 
     def _call(self, fn: Callable[[], Any]) -> Any:

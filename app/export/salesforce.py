@@ -57,6 +57,8 @@ def translate(fn: Callable[[], Any]) -> Callable[[], Any]:
             codes = _codes(e)
             if "REQUEST_LIMIT_EXCEEDED" in codes:
                 raise RateLimited(None, "REQUEST_LIMIT_EXCEEDED") from e
+            if "SERVER_UNAVAILABLE" in codes or getattr(e, "status", None) in (502, 503, 504):
+                raise RateLimited(None, "SERVER_UNAVAILABLE") from e
             if "INVALID_SESSION_ID" in codes:
                 raise ExportAuthError("Salesforce rejected the session (expired or invalid)", hint=RECONNECT) from e
             raise RecordError(codes[0] if codes and codes[0] else type(e).__name__, getattr(e, "status", None)) from e
@@ -108,8 +110,10 @@ class SalesforceExporter:
             fields = {"Name": co.name}
             if co.domain:
                 fields["Website"] = co.domain
-            plan.ops.append(decide(self.store, PlannedOp("company", co.id, "create", "Account", fields, label=co.name),
-                                   TARGET))
+            op = decide(self.store, PlannedOp("company", co.id, "create", "Account", fields, label=co.name), TARGET)
+            if op.op == "create":
+                op.reason = "or update the Salesforce account with this name"
+            plan.ops.append(op)
         for c in data.contacts:
             first, last = split_name(c.name)
             fields = {"FirstName": first, "LastName": last or c.name or "(unknown)", "Email": c.email or "",
@@ -119,6 +123,8 @@ class SalesforceExporter:
             op = PlannedOp("contact", c.id, "create", "Contact", fields, label=c.name,
                            links=[("company", co.id)] if co else [])
             plan.ops.append(decide(self.store, op, TARGET))
+            if op.op == "create" and c.email:
+                op.reason = "or update the Salesforce contact with this email"
         for b in data.meetings:
             m = b.meeting
             who = ", ".join(c.name for c in b.participants)

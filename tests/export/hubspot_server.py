@@ -28,6 +28,7 @@ TYPES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
          "notes": "notes", "note": "notes", "0-46": "notes",
          "tasks": "tasks", "task": "tasks", "0-27": "tasks"}
 TYPE_ID = {"contacts": "0-1", "companies": "0-2", "notes": "0-46", "tasks": "0-27"}
+NOTE_LIMIT = 65_536
 PROPERTIES = {
     "contacts": {"email", "firstname", "lastname", "phone", "jobtitle", "company", "website"},
     "companies": {"name", "domain", "phone", "city", "industry"},
@@ -146,6 +147,8 @@ class Handler(BaseHTTPRequestHandler):
                 return f'Property "{k}" does not exist'
             if not isinstance(v, str):
                 return f'Property "{k}" must be a string, got {type(v).__name__}'
+            if k == "hs_note_body" and len(v) > NOTE_LIMIT:
+                return f"hs_note_body is longer than {NOTE_LIMIT} characters"
             allowed = ENUMS.get((otype, k))
             if allowed and v not in allowed:
                 return f'{v} was not one of the allowed options for {k}'

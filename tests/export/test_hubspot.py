@@ -211,3 +211,43 @@ def test_scope_by_meeting_and_since(store, seed, hub, fast_backoff):
     assert {o.local_id for o in m1.ops if o.entity == "contact"} == {seed.ada.id, seed.bob.id, seed.carol.id}
     body = next(o for o in m1.ops if o.entity == "meeting").fields["hs_note_body"]
     assert html.escape("Acme pricing call") in body
+
+
+def test_missing_scope_names_the_scopes(store, seed, hub, fast_backoff):
+    hub.state.fail("POST", r"/search$", 403, category="MISSING_SCOPES", times=1)
+    ex = exporter(store, hub, fast_backoff)
+    with pytest.raises(KithError) as e:
+        ex.run(ex.plan(gather(store)), confirm=True)
+    assert "crm.objects.contacts.write" in str(e.value) and "kith connect hubspot" in str(e.value)
+
+
+def test_busy_server_is_retried_then_succeeds(store, seed, hub, fast_backoff):
+    hub.state.fail("PATCH", r"^/crm/v3/objects/contacts/", 503, category="", times=1)
+    hub.state.objects["contacts"]["55"] = {"properties": {"email": "bob@globex.io"},
+                                           "createdAt": "2025-01-01T00:00:00.000Z", "updatedAt": "2025-01-01T00:00:00.000Z"}
+    ex = exporter(store, hub, fast_backoff)
+    assert not ex.run(ex.plan(gather(store)), confirm=True).failed
+    assert len(fast_backoff.waits) == 1 and hub.state.objects["contacts"]["55"]["properties"]["lastname"] == "Stone"
+
+
+def test_unreachable_hubspot_stops_with_a_clear_error(store, seed, fast_backoff):
+    import socket as s
+
+    sock = s.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    ex = HubSpotExporter(store, token=TOKEN, api_base=f"http://127.0.0.1:{port}", backoff=fast_backoff)
+    with pytest.raises(KithError, match="cannot reach HubSpot"):
+        ex.run(ex.plan(gather(store)), confirm=True)
+    assert store.exports.list("hubspot") == []
+
+
+def test_very_long_minutes_are_cut_to_hubspots_limit(store, seed, hub, fast_backoff):
+    from app.core.domain import Note
+
+    store.notes.add(Note(meeting_id=seed.m1.id, author="user", body="- point **bold** & more\n" * 5000))
+    ex = exporter(store, hub, fast_backoff)
+    assert not ex.run(ex.plan(gather(store)), confirm=True).failed
+    body = hub.state.objects["notes"][store.exports.get("meeting", seed.m1.id, "hubspot")]["properties"]["hs_note_body"]
+    assert len(body) <= 65_536 and body.endswith("<p>… (truncated by Kith)</p>")
