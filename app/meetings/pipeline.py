@@ -57,7 +57,7 @@ class Engines:
     """Loaded models, reused across meetings (the UI and `kith demo` keep one)."""
 
     llm: object | None = None
-    whisper: object | None = None
+    whisper: object | None = None  # app.transcribe.engine.WhisperCache
     llm_path: Path | None = None
 
     def get_llm(self, kith: Kith, name: str | None, progress: Callable | None = None):
@@ -83,14 +83,12 @@ def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, b
 
     emit = emitter(bus)
     emit(StageChanged("transcribing", path.name))
-    kwargs = dict(model=opts.whisper_model, language=opts.language, bus=bus, cancel=cancel)
-    if engines.whisper is not None:
-        kwargs["cache"] = engines.whisper
-    try:
-        tr = transcribe_file(path, kith.paths, kith.settings.transcribe, **kwargs)
-    except TypeError:  # engine without a model cache parameter
-        kwargs.pop("cache", None)
-        tr = transcribe_file(path, kith.paths, kith.settings.transcribe, **kwargs)
+    if engines.whisper is None:
+        from app.transcribe.engine import WhisperCache
+
+        engines.whisper = WhisperCache(kith.paths)
+    tr = transcribe_file(path, kith.paths, kith.settings.transcribe, model=opts.whisper_model, language=opts.language,
+                         bus=bus, cancel=cancel, cache=engines.whisper)
     segs = list(tr.segments)
     for i, s in enumerate(segs, 1):
         s.index = i
@@ -174,6 +172,7 @@ def extract_and_store(
         user_name=kith.settings.crm.my_name,
         user_notes=user_notes,
         template=meeting.template,
+        paths=kith.paths,
     )
     result = extract_meeting(segments, ctx, llm, bus=bus, cancel=cancel)
     if cancel:
