@@ -157,7 +157,8 @@ class ParsedMeeting:
     actions: list[ParsedAction]
 
 
-_ACTION = re.compile(r"^- \[( |x)\] (?P<text>.*?) — (?P<meta>owner: .*?)(?: \^action-(?P<id>\d+))?$")
+_ACTION = re.compile(r"^- \[(?P<box> |x)\] (?P<text>.*) — owner: (?P<owner>.*?)(?: · due: (?P<due>\d{4}-\d{2}-\d{2}))?"
+                     r" · status: (?P<status>proposed|open|done|dismissed)(?: \^action-(?P<id>\d+))?$")
 _QUOTE = re.compile(r'^\s+> \[S(?P<idx>\d+)\] (?P<speaker>.*?): (?P<text>".*")$')
 
 
@@ -202,13 +203,12 @@ def parse_meeting_markdown(text: str) -> ParsedMeeting:
         if section != "Action items":
             continue
         if m := _ACTION.match(line):
-            meta = dict(part.split(": ", 1) for part in m.group("meta").split(" · "))
-            owner = meta.get("owner", "")
+            owner = m.group("owner")
             if owner.startswith("[[") and owner.endswith("]]"):
                 owner = owner[2:-2]
             actions.append(ParsedAction(
-                text=m.group("text"), owner=owner, status=meta.get("status", ""),
-                due=date.fromisoformat(meta["due"]) if meta.get("due") else None,
+                text=m.group("text"), owner=owner, status=m.group("status"),
+                due=date.fromisoformat(m.group("due")) if m.group("due") else None,
                 local_id=int(m.group("id")) if m.group("id") else None))
         elif (q := _QUOTE.match(line)) and actions:
             actions[-1].quotes.append((int(q.group("idx")), q.group("speaker"), json.loads(q.group("text"))))
