@@ -339,8 +339,11 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def iso_utc(d: datetime | date) -> str:
+    """ISO 8601 in UTC with milliseconds. A bare date becomes 12:00 UTC, which falls on the same
+    calendar day for every CRM user from UTC-11 to UTC+11 (midnight would show the day before
+    in the Americas)."""
     if not isinstance(d, datetime):
-        d = datetime.combine(d, datetime.min.time(), tzinfo=timezone.utc)
+        d = datetime.combine(d, datetime.min.time().replace(hour=12), tzinfo=timezone.utc)
     return _as_utc(d).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 

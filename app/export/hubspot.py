@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from app.core.errors import KithError
 from app.export.base import (
     Backoff, ExportAuthError, ExportData, ExportPlan, ExportReport, PlannedOp, RateLimited, RecordError,
-    action_body, check_confirmed, decide, run_ops, iso_utc, parse_retry_after, remember, split_name,
+    action_body, check_confirmed, decide, iso_utc, parse_retry_after, run_ops, split_name,
 )
 from app.export.html import md_to_html
 

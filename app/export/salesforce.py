@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from app.core.errors import KithError
 from app.export.base import (
     Backoff, ExportAuthError, ExportData, ExportPlan, ExportReport, PlannedOp, RateLimited, RecordError,
-    action_body, check_confirmed, decide, run_ops, remember, split_name,
+    action_body, check_confirmed, decide, run_ops, split_name,
 )
 from app.export.html import md_to_html, md_to_text
 
@@ -138,6 +138,8 @@ class SalesforceExporter:
             if not b.minutes:
                 op.op, op.reason = "skip", "no minutes or notes yet"
             plan.ops.append(decide(self.store, op, TARGET))
+            if op.op == "create":
+                op.reason = "Content is sent base64-encoded; where ContentNote is off: a Note, else a Task, with Text"
             for a in b.actions:
                 owner = data.contact(a.owner_contact_id)
                 fields = {"Subject": a.text if len(a.text) <= 255 else a.text[:254] + "…",

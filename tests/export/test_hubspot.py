@@ -62,7 +62,7 @@ def test_first_export_creates_everything_with_associations(store, seed, hub, fas
     task_rid = store.exports.get("action", seed.a_open.id, "hubspot")
     task = st.objects["tasks"][task_rid]["properties"]
     assert task["hs_task_subject"] == "Send the annual pricing sheet"
-    assert task["hs_task_status"] == "NOT_STARTED" and task["hs_timestamp"] == "2026-01-09T00:00:00.000Z"
+    assert task["hs_task_status"] == "NOT_STARTED" and task["hs_timestamp"] == "2026-01-09T12:00:00.000Z"
     assert 'Ada Lovelace: "I\'ll send the "annual" pricing sheet by Friday."' in task["hs_task_body"]  # quoted source
     assert st.linked("tasks", task_rid, "contacts") == {ada_rid}
     done = st.objects["tasks"][store.exports.get("action", seed.a_done.id, "hubspot")]["properties"]
