@@ -150,7 +150,8 @@ class _Channel:
 class Recorder:
     def __init__(self, directory: Path, key: bytes, mic=None, system=None, *, sample_rate: int = 16000,
                  bus: EventBus | None = None, silence_warning_s: float = 30.0, min_free_disk_mb: float = 500.0,
-                 chunk_seconds: float = 1.0, meta: dict | None = None, clock: Callable[[], float] = time.monotonic):
+                 chunk_seconds: float = 1.0, meta: dict | None = None, clock: Callable[[], float] = time.monotonic,
+                 disk_check_s: float = DISK_CHECK_S):
         if mic is None and system is None:
             raise KithError("nothing to record: no microphone and no system-audio source",
                             hint="check `kith devices`")
@@ -163,6 +164,7 @@ class Recorder:
         self.chunk_frames = max(1, int(round(chunk_seconds * self.rate)))
         self.meta = dict(meta or {})
         self.clock = clock
+        self.disk_check_s = disk_check_s
         self.channels = [_Channel(0, mic, self.rate), _Channel(1, system, self.rate)]
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._subs: list[Callable[[np.ndarray], None]] = []
@@ -207,10 +209,13 @@ class Recorder:
         self._subs.append(fn)
         return lambda: self._subs.remove(fn) if fn in self._subs else None
 
-    def start(self) -> "Recorder":
+    def start(self, threaded: bool = True) -> "Recorder":
+        """Open the file and the devices. ``threaded=False`` leaves the work to :meth:`pump`
+        (deterministic simulations with a fake clock)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._check_disk(force=True)
         meta = {"mic": self.channels[0].name, "system": self.channels[1].name, **self.meta}
         self._writer = RecordingWriter(self.directory, self.key, self.rate, 2, meta=meta)
-        self._check_disk(force=True)
         self._t_start = self.clock()
         started = []
         try:
@@ -225,8 +230,9 @@ class Recorder:
                 ch.source.stop()
             self._writer.close(state="finished", error="could not open the devices")
             raise
-        self._thread = threading.Thread(target=self._run, name="kith-capture-writer", daemon=True)
-        self._thread.start()
+        if threaded:
+            self._thread = threading.Thread(target=self._run, name="kith-capture-writer", daemon=True)
+            self._thread.start()
         self._emit(ev.RecordingStarted(self.id, str(self.path), self.rate, self.channels[0].name, self.channels[1].name))
         return self
 
@@ -246,11 +252,16 @@ class Recorder:
         self._command("resume")
 
     def stop(self, reason: str = "user", timeout: float = 10.0) -> RecordingSummary:
-        if self._thread is None:
+        if self._writer is None:
             raise KithError("recording was not started")
-        if not self._done.is_set():
-            self._q.put(("stop", reason, None))
-        self._thread.join(timeout)
+        if self._thread is None:  # driven by pump()
+            if not self._done.is_set():
+                self._finish(reason)
+                self._done.set()
+        else:
+            if not self._done.is_set():
+                self._q.put(("stop", reason, None))
+            self._thread.join(timeout)
         for ch in self.channels:
             if ch.source is not None:
                 ch.source.stop()
@@ -273,22 +284,26 @@ class Recorder:
         """Seconds of recorded (unpaused) time at monotonic time t."""
         return t - self._t_start - self._paused_total
 
+    def pump(self, wait: float = 0.0) -> None:
+        """Process what the sources delivered, emit frames up to now, run the periodic checks."""
+        try:
+            item = self._q.get(timeout=wait) if wait > 0 else self._q.get_nowait()
+        except queue.Empty:
+            item = None
+        while item is not None:
+            self._handle(item)
+            try:
+                item = self._q.get_nowait()
+            except queue.Empty:
+                item = None
+        if not self.paused:
+            self._mix(self.clock())
+        self._check_disk()
+
     def _run(self) -> None:
         try:
             while self._stop_reason is None:
-                try:
-                    item = self._q.get(timeout=LEVEL_WINDOW_S)
-                except queue.Empty:
-                    item = None
-                while item is not None:
-                    self._handle(item)
-                    try:
-                        item = self._q.get_nowait()
-                    except queue.Empty:
-                        item = None
-                if not self.paused:
-                    self._mix(self.clock(), final=self._stop_reason is not None)
-                self._check_disk()
+                self.pump(LEVEL_WINDOW_S)
             self._finish(self._stop_reason)
         except BaseException as e:  # disk full, I/O error: keep what is written, report
             self.error = e
@@ -449,12 +464,11 @@ class Recorder:
         now = time.monotonic()
         if not force and now < self._next_disk_check:
             return
-        self._next_disk_check = now + DISK_CHECK_S
+        self._next_disk_check = now + self.disk_check_s
         free_mb = shutil.disk_usage(self.directory).free / 1e6
         if free_mb < self.min_free_disk_mb:
             self._emit(ev.DiskLow(free_mb, self.min_free_disk_mb, stopping=True))
             if force:
-                self._writer.close(state="finished", error="disk low")
                 raise KithError(f"only {free_mb:.0f} MB free on the recordings disk (minimum {self.min_free_disk_mb:.0f} MB)",
                                 hint="free some space or lower capture.min_free_disk_mb")
             self._stop_reason = self._stop_reason or "disk_low"

@@ -34,13 +34,26 @@ class StreamResampler:
         self.in_rate = float(in_rate)
         self.out_rate = float(out_rate)
         down = self.out_rate / self.in_rate
-        self.identity = down == 1.0
-        cutoff = 1.0 if down >= 1.0 else 0.94 * down
-        self.half = int(np.ceil(8 / cutoff))
-        self._table = _kernel_table(cutoff, self.half)
+        # Downsampling runs in two stages: a linear-phase anti-alias FIR at the input rate
+        # (np.convolve, in C), then a short fractional interpolator on the now oversampled
+        # signal. Much cheaper than one long polyphase kernel per output sample.
+        self._fir: np.ndarray | None = None
+        delay = 0
+        if down < 0.99:
+            cutoff = 0.94 * down
+            half_fir = int(np.ceil(8 / cutoff))
+            x = np.arange(-half_fir, half_fir + 1, dtype=np.float64)
+            h = cutoff * np.sinc(cutoff * x) * np.kaiser(len(x), 8.0)
+            self._fir = (h / h.sum()).astype(np.float32)
+            self._fir_hist = np.zeros(len(self._fir) - 1, dtype=np.float32)
+            delay = half_fir  # the FIR's group delay, in input samples
+            self.half = 6
+        else:
+            self.half = 8
+        self._table = _kernel_table(1.0, self.half)
         # history: keep `half` samples before the read position; start with zeros
         self._buf = np.zeros(self.half, dtype=np.float32)
-        self._pos = float(self.half)  # position of the next output sample, in _buf coordinates
+        self._pos = float(self.half + delay)  # position of the next output sample, in _buf coordinates
         self.correction = 1.0  # >1: consume input faster (device clock fast), <1: slower
 
     @property
@@ -49,6 +62,10 @@ class StreamResampler:
 
     def process(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32).reshape(-1)
+        if self._fir is not None and x.size:
+            ext = np.concatenate((self._fir_hist, x))
+            self._fir_hist = ext[len(ext) - len(self._fir) + 1:]
+            x = np.convolve(ext, self._fir, mode="valid").astype(np.float32, copy=False)
         buf = np.concatenate((self._buf, x)) if x.size else self._buf
         step = self.step
         # last usable position p needs floor(p) + half < len(buf)
