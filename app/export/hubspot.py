@@ -101,12 +101,10 @@ def note_html(data: ExportData, bundle) -> str:
     return body
 
 
-def task_priority(a, today: date | None = None) -> str:
-    """HIGH when an open item is overdue or due within two days, else MEDIUM (done: NONE)."""
-    if a.status == "done":
-        return "NONE"
-    today = today or date.today()
-    if a.due_date and a.due_date <= today + timedelta(days=2):
+def task_priority(a, meeting_day: date | None) -> str:
+    """Kith has no priority field; derive one from the data only (so re-exports stay stable):
+    HIGH when the item was due within two days of the meeting that agreed it, else MEDIUM."""
+    if a.due_date and meeting_day and a.due_date <= meeting_day + timedelta(days=2):
         return "HIGH"
     return "MEDIUM"
 
@@ -115,15 +113,13 @@ class HubSpotExporter:
     target = TARGET
 
     def __init__(self, store: "Store", token: str | None = None, api_base: str | None = None,
-                 backoff: Backoff | None = None, timeout: float = 30.0, today: date | None = None,
-                 ca_bundle: str | None = None):
+                 backoff: Backoff | None = None, timeout: float = 30.0, ca_bundle: str | None = None):
         self.store = store
         self.ca_bundle = ca_bundle
         self._token = token
         self.api_base = api_base.rstrip("/") if api_base else None
         self.backoff = backoff or Backoff()
         self.timeout = timeout
-        self.today = today
 
     # -- dry run: local only --------------------------------------------------------------
     def plan(self, data: ExportData) -> ExportPlan:
@@ -168,7 +164,7 @@ class HubSpotExporter:
                     "hs_task_body": action_body(a, b, data),
                     "hs_timestamp": iso_utc(due),
                     "hs_task_status": "COMPLETED" if a.status == "done" else "NOT_STARTED",
-                    "hs_task_priority": task_priority(a, self.today),
+                    "hs_task_priority": task_priority(a, b.meeting.started_at.date()),
                     "hs_task_type": "TODO",
                 }
                 tlinks = []

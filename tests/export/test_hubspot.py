@@ -66,7 +66,8 @@ def test_first_export_creates_everything_with_associations(store, seed, hub, fas
     assert 'Ada Lovelace: "I\'ll send the "annual" pricing sheet by Friday."' in task["hs_task_body"]  # quoted source
     assert st.linked("tasks", task_rid, "contacts") == {ada_rid}
     done = st.objects["tasks"][store.exports.get("action", seed.a_done.id, "hubspot")]["properties"]
-    assert done["hs_task_status"] == "COMPLETED" and done["hs_task_priority"] == "NONE"
+    assert done["hs_task_status"] == "COMPLETED" and done["hs_task_priority"] == "MEDIUM"
+    assert task["hs_task_priority"] == "MEDIUM"  # due 4 days after the meeting
 
     # the audit log says what went — ids and counts, never bodies or emails
     entry = next(e for e in store.audit.list() if e.action == "export:hubspot")
