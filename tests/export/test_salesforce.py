@@ -156,3 +156,28 @@ def test_untrusted_certificate_is_refused(store, seed, sf, tls, fast_backoff):
                             session=requests.Session(), backoff=fast_backoff)  # system CAs only
     with pytest.raises(KithError, match="cannot reach Salesforce"):
         ex.run(ex.plan(gather(store)), confirm=True)
+
+
+def test_limit_never_lifts_then_rerun_finishes(store, seed, sf, tls, fast_backoff):
+    sf.state.fail("POST", r"/sobjects/ContentNote/$", 403, "REQUEST_LIMIT_EXCEEDED", times=50)
+    ex = exporter(store, sf, tls, fast_backoff)
+    with pytest.raises(KithError, match="run the same export again|continues where it stopped") as e:
+        ex.run(ex.plan(gather(store)), confirm=True)
+    assert len(fast_backoff.waits) == fast_backoff.retries
+    assert {r.entity for r in e.value.report.sent} == {"company", "contact"}
+    sf.state.faults.clear()
+    report = ex.run(ex.plan(gather(store)), confirm=True)
+    assert not report.failed
+    assert len(recs(sf, "Contact")) == 3 and len(recs(sf, "ContentNote")) == 1 and len(recs(sf, "Task")) == 3
+
+
+def test_record_deleted_in_salesforce_is_recreated(store, seed, sf, tls, fast_backoff):
+    ex = exporter(store, sf, tls, fast_backoff)
+    ex.run(ex.plan(gather(store)), confirm=True)
+    old = store.exports.get("action", seed.a_open.id, "salesforce")
+    del sf.state.records["Task"][old]
+    store.actions.set_status(seed.a_open.id, "done")
+    report = ex.run(ex.plan(gather(store)), confirm=True)
+    r = next(r for r in report.results if r.entity == "action" and r.local_id == seed.a_open.id)
+    assert r.status == "created" and r.remote_id != old
+    assert recs(sf, "Task")[r.remote_id]["Status"] == "Completed"
