@@ -59,24 +59,14 @@ def _since(args) -> date | None:
         raise KithError(f"--since {args.since!r} is not a date", hint="use YYYY-MM-DD, e.g. --since 2025-01-31") from None
 
 
-def _session(ca_bundle: Path):
-    from app.export.salesforce import ca_session
+def make_exporter(target: str, kith, args, credentials: dict | None = None, token: str | None = None):
+    from app.export.service import exporter_for
 
-    if not ca_bundle.is_file():
-        raise KithError(f"{ca_bundle}: no such file", hint="give the path of a PEM certificate")
-    return ca_session(str(ca_bundle))
-
-
-def make_exporter(target: str, store, args, credentials: dict | None = None, token: str | None = None):
-    if target == "hubspot":
-        from app.export.hubspot import HubSpotExporter
-
-        return HubSpotExporter(store, token=token, api_base=args.api_base,
-                               ca_bundle=str(args.ca_bundle) if args.ca_bundle else None)
-    from app.export.salesforce import SalesforceExporter
-
-    return SalesforceExporter(store, credentials=credentials,
-                              session=_session(args.ca_bundle) if args.ca_bundle else None)
+    if args.ca_bundle and not args.ca_bundle.is_file():
+        raise KithError(f"{args.ca_bundle}: no such file", hint="give the path of a PEM certificate")
+    return exporter_for(kith, target, api_base=args.api_base if target == "hubspot" else None,
+                        ca_bundle=str(args.ca_bundle.resolve()) if args.ca_bundle else None,
+                        token=token, credentials=credentials)
 
 
 def _short(v) -> str:
@@ -135,16 +125,16 @@ def _confirm(target: str, args):
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_export(kith, args) -> int:
-    from app.export.base import gather
+    from app.export.service import write_files
 
     since = _since(args)
-    store = kith.store()
     if args.target in REMOTE:
         if args.out:
             raise KithError("--out is for file exports", hint=f"`kith export {args.target}` sends to the CRM directly")
-        data = gather(store, meeting_id=args.meeting, since=since)
-        exporter = make_exporter(args.target, store, args)
-        plan = exporter.plan(data)
+        exporter = make_exporter(args.target, kith, args)
+        from app.export.base import gather
+
+        plan = exporter.plan(gather(kith.store(), meeting_id=args.meeting, since=since))
         if args.dry_run:
             print_json_or(plan.to_dict(), args, lambda: print_plan(plan))
             return 0
@@ -159,15 +149,7 @@ def cmd_export(kith, args) -> int:
 
     if not args.out:
         raise KithError("file exports need a folder", hint=f"kith export {args.target} --out DIR")
-    from app.export import files
-
-    data = gather(store, meeting_id=args.meeting, since=since, with_segments=True, accepted_only=False)
-    if args.target == "all":
-        if args.meeting or since:
-            raise KithError("`export all` is the full copy of everything", hint="drop --meeting/--since")
-        paths = [files.write_archive(store, data, args.out)]
-    else:
-        paths = files.write_format(args.target, data, args.out)
+    paths = write_files(kith, args.target, args.out, meeting_id=args.meeting, since=since)
     print_json_or([str(p) for p in paths], args, lambda: print("\n".join(str(p) for p in paths)))
     return 0
 
