@@ -18,6 +18,7 @@ file with their frame position.
 """
 from __future__ import annotations
 
+import math
 import queue
 import shutil
 import threading
@@ -80,7 +81,7 @@ class _Channel:
         self.frames_in = 0
         self.t_first: float | None = None
         self.t_last = 0.0
-        self.sums = np.zeros(5)  # weighted Σ1, Σx, Σy, Σx², Σxy of (seconds, frames)
+        self.sums = [0.0] * 5  # weighted Σ1, Σx, Σy, Σx², Σxy of (seconds, frames)
         self.rate_ratio = 1.0  # measured device rate / nominal
         self.next_fit = 0.0
 
@@ -93,15 +94,16 @@ class _Channel:
         if x < RATE_WARMUP_S:
             self.t_last = t
             return
-        decay = float(np.exp(-(t - self.t_last) / RATE_MEMORY_S))
+        decay = math.exp(-(t - self.t_last) / RATE_MEMORY_S)
         self.t_last = t
         y = float(self.frames_in)
-        self.sums *= decay
-        self.sums += (1.0, x, y, x * x, x * y)
+        s = self.sums
+        for i, v in enumerate((1.0, x, y, x * x, x * y)):
+            s[i] = s[i] * decay + v
         if x - RATE_WARMUP_S < RATE_MIN_SPAN_S or x < self.next_fit:
             return
         self.next_fit = x + 2.0
-        s1, sx, sy, sxx, sxy = self.sums
+        s1, sx, sy, sxx, sxy = s
         den = s1 * sxx - sx * sx
         if den <= 0:
             return
