@@ -107,6 +107,8 @@ def _fts_or_never(query: str) -> str:
 
 
 def _words_json(words: list[Word]) -> str:
+    if not words:
+        return "[]"
     return dumps([[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 4)] for w in words or []])
 
 

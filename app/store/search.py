@@ -6,13 +6,18 @@ import re
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def fts_query(text: str) -> str:
-    """User text → a safe FTS5 query: every word must match; the last one as a prefix."""
+MIN_PREFIX = 3  # a shorter prefix matches too many terms to be useful (or fast)
+
+
+def fts_query(text: str, prefix: bool = True) -> str:
+    """User text → a safe FTS5 query: every word must match; the last one also as a prefix
+    (search as you type) when it has at least MIN_PREFIX characters."""
     tokens = _TOKEN.findall(text or "")
     if not tokens:
         return ""
     parts = [f'"{t}"' for t in tokens]
-    parts[-1] += "*"
+    if prefix and len(tokens[-1]) >= MIN_PREFIX:
+        parts[-1] += "*"
     return " ".join(parts)
 
 
@@ -21,10 +26,10 @@ def _ts(seconds: float) -> str:
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:d}:{s % 60:02d}"
 
 
-def search(store, query: str, limit: int = 20):
+def search(store, query: str, limit: int = 20, prefix: bool = True):
     from app.store.db import SearchHit
 
-    q = fts_query(query)
+    q = fts_query(query, prefix)
     if not q:
         return []
     conn = store.conn
