@@ -43,10 +43,9 @@ def register(sub) -> None:
 
 
 def recordings_key(kith) -> bytes:
-    """The recordings key: HKDF of the store's master key (purpose "recordings")."""
-    from app.store.keys import derive_subkey
+    from app.capture.session import recordings_key as _key
 
-    return derive_subkey(kith.store().master_key, "recordings")
+    return _key(kith)
 
 
 # -- devices ----------------------------------------------------------------------------------
@@ -87,31 +86,20 @@ def _bar(level: float, width: int = 20) -> str:
 def cmd_record(kith, args) -> int:
     import threading
 
-    from app.capture import devices as dv
     from app.capture import events as ev
-    from app.capture.container import recover
-    from app.capture.recorder import Recorder
+    from app.capture.session import open_recorder, recover_on_start
 
-    cfg = kith.settings.capture
     key = recordings_key(kith)
-    directory = kith.paths.ensure().recordings
-    for r in recover(directory, key):
+    for r in recover_on_start(kith, key):
         if r.action == "recovered":
             print(f"recovered unfinished recording {r.path.stem} ({r.seconds:.0f} s kept)", file=sys.stderr)
         elif r.action == "error":
             print(f"could not recover {r.path.name}: {r.message}", file=sys.stderr)
-
-    mic_spec = None if args.no_mic else (args.mic or cfg.mic or "")
-    sys_spec = None if args.no_system else (args.system or cfg.system or "")
-    mic, system, notes = dv.choose(mic_spec, sys_spec)
+    rec, notes = open_recorder(kith, None if args.no_mic else (args.mic or ""),
+                               None if args.no_system else (args.system or ""), key=key)
     for n in notes:
         print(f"note: {n}", file=sys.stderr)
-    sources = [dv.open_source(d, cfg.sample_rate) if d else None for d in (mic, system)]
-    from app import __version__
-
-    rec = Recorder(directory, key, sources[0], sources[1], sample_rate=cfg.sample_rate, bus=kith.bus,
-                   silence_warning_s=cfg.silence_warning_s, min_free_disk_mb=cfg.min_free_disk_mb,
-                   meta={"app": f"kith {__version__}"})
+    mic, system = rec.devices
 
     tty = sys.stdout.isatty()
     lock = threading.Lock()
@@ -151,8 +139,10 @@ def cmd_record(kith, args) -> int:
                    (ev.Levels, ev.SilenceWarning, ev.DeviceLost, ev.DiskLow, ev.CaptureWarning)]
     live = None if args.no_live else _start_live(kith, rec, mic is not None, system is not None, say, state)
     rec.start()
-    say(f"recording {rec.id} — You: {mic.description if mic else 'off'} | Them: "
-        f"{system.description if system else 'off'}  (Ctrl-C to stop)", err=True)
+    def label(d) -> str:
+        return "off" if d is None else d.name if d.description == d.name else f"{d.description} ({d.name})"
+
+    say(f"recording {rec.id} — You: {label(mic)} | Them: {label(system)}  (Ctrl-C to stop)", err=True)
     deadline = time.monotonic() + args.seconds if args.seconds else None
     try:
         while not rec.wait(0.2):

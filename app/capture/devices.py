@@ -139,7 +139,9 @@ def portaudio_inputs(refresh: bool = True) -> list[InputDevice]:
 
 
 def list_devices(refresh: bool = True) -> list[InputDevice]:
-    """Pulse sources (Linux) first, then PortAudio inputs."""
+    """Pulse sources (Linux) first, then PortAudio inputs. ``refresh`` re-initialises PortAudio
+    to see devices plugged in since start — it closes PortAudio streams, so pass False while a
+    recording through a PortAudio device (SoundDeviceSource) is running in this process."""
     devs: list[InputDevice] = []
     if sys.platform.startswith("linux"):
         devs.extend(pulse_sources())

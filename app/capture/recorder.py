@@ -168,6 +168,7 @@ class Recorder:
         self.clock = clock
         self.disk_check_s = disk_check_s
         self.channels = [_Channel(0, mic, self.rate), _Channel(1, system, self.rate)]
+        self.devices: tuple = (None, None)  # the InputDevice of each channel, when known (session.open_recorder)
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._subs: list[Callable[[np.ndarray], None]] = []
         self._thread: threading.Thread | None = None
@@ -398,8 +399,8 @@ class Recorder:
     def _mix(self, now: float, final: bool = False) -> None:
         live = [c for c in self.channels if c.live]
         n = min((c.pending_len for c in live), default=0)
-        if final:
-            n = max((c.pending_len for c in live), default=0)
+        if final:  # stop/pause: everything received, and silence up to now where nothing came
+            n = max(max((c.pending_len for c in live), default=0), int(self._active(now) * self.rate) - self.frames_out)
         floor_n = int(self._active(now) * self.rate - LAG_TOLERANCE_S * self.rate) - self.frames_out
         if floor_n > n:  # a stalled or missing channel: fill with silence, keep the timeline
             for c in live:
