@@ -93,8 +93,7 @@ def _backend_problem(backend) -> str | None:
         if not inner:
             return "no keyring backend is available"
         problems = [_backend_problem(b) for b in inner]
-        if all(problems):
-            return problems[0]
+        return problems[0] if all(problems) else None
     try:
         if float(getattr(backend, "priority", 1)) <= 0:
             return f"the keyring backend {mod}.{name} is not usable here"
@@ -104,18 +103,24 @@ def _backend_problem(backend) -> str | None:
 
 
 class Keyring:
-    """Thin wrapper so errors from locked/broken backends become a reason string."""
+    """The OS keyring backend Kith may use, or the reason there is none.
+
+    Calls go to one acceptable backend directly (never through a chainer that could fall
+    through to a file backend which prompts on stdin). Errors from locked or broken
+    backends become ``problem`` instead of exceptions."""
 
     def __init__(self) -> None:
-        import keyring
-
-        self._kr = keyring
         self.problem: str | None = None
+        self.backend = None
         try:
-            self.backend = keyring.get_keyring()
-            self.problem = _backend_problem(self.backend)
+            import keyring
+
+            backend = keyring.get_keyring()
+            self.problem = _backend_problem(backend)
+            if type(backend).__module__.startswith("keyring.backends.chainer") and self.problem is None:
+                backend = next(b for b in backend.backends if _backend_problem(b) is None)
+            self.backend = backend if self.problem is None else None
         except Exception as e:  # noqa: BLE001 — any backend failure means "no keyring"
-            self.backend = None
             self.problem = f"the keyring failed to load ({type(e).__name__})"
 
     @property
@@ -124,7 +129,7 @@ class Keyring:
 
     def get(self, username: str = USERNAME) -> bytes | None:
         try:
-            value = self._kr.get_password(SERVICE, username)
+            value = self.backend.get_password(SERVICE, username)
         except Exception as e:  # noqa: BLE001 — locked, dbus errors, NoKeyringError …
             self.problem = f"the keyring could not be read ({type(e).__name__}: it may be locked)"
             return None
@@ -143,15 +148,15 @@ class Keyring:
 
     def set(self, key: bytes, username: str = USERNAME) -> None:
         try:
-            self._kr.set_password(SERVICE, username, key.hex())
-            if self._kr.get_password(SERVICE, username) != key.hex():
+            self.backend.set_password(SERVICE, username, key.hex())
+            if self.backend.get_password(SERVICE, username) != key.hex():
                 raise RuntimeError("read-back mismatch")
         except Exception as e:  # noqa: BLE001
             raise KeyError_(f"could not save the database key in the keyring ({type(e).__name__})", hint=KEYRING_HINT) from e
 
     def delete(self, username: str) -> None:
         try:
-            self._kr.delete_password(SERVICE, username)
+            self.backend.delete_password(SERVICE, username)
         except Exception:  # noqa: BLE001 — absent is fine
             pass
 

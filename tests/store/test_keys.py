@@ -123,6 +123,21 @@ def test_locked_or_file_keyring_falls_back_to_the_passphrase(paths, backend):
     assert paths.key_salt_file.exists()
 
 
+def test_a_chainer_uses_its_good_backend_and_never_the_file_one(paths, memory_keyring):
+    class Chainer(LockedKeyring):
+        backends = [PromptingFileKeyring(), memory_keyring]
+
+    Chainer.__module__ = "keyring.backends.chainer"
+    keyring.set_keyring(Chainer())
+    kr = K.Keyring()
+    assert kr.usable and kr.backend is memory_keyring
+    s = open_store(paths)
+    assert s.key_mode == "keyring" and ("kith", "database-key") in memory_keyring.store
+    s.close()
+    Chainer.backends = [PromptingFileKeyring()]
+    assert "file" in K.Keyring().problem
+
+
 def test_existing_database_without_its_keyring_entry_is_not_given_a_new_key(paths, memory_keyring):
     db = _make(paths)
     before = sha256(db)
