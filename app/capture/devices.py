@@ -199,7 +199,8 @@ def _is_default_output_loopback(d: InputDevice) -> bool:
 def system_missing_hint() -> str:
     if sys.platform == "darwin":
         return ("macOS has no system-audio capture: install BlackHole (brew install blackhole-2ch), add it to a "
-                "Multi-Output Device with your speakers, and run `kith config set capture.system \"BlackHole 2ch\"`")
+                "Multi-Output Device with your speakers, and set system = \"BlackHole 2ch\" under [capture] in the settings "
+                "file (`kith doctor` shows where)")
     if sys.platform == "win32":
         return ("this PortAudio build lists no WASAPI loopback devices: update sounddevice/PortAudio (≥ 19.7 with "
                 "loopback), or install VB-CABLE and choose 'CABLE Output' with --system")

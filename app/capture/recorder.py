@@ -36,7 +36,7 @@ from app.core.errors import KithError
 from app.core.events import EventBus, emitter
 
 LEVEL_WINDOW_S = 0.05
-LAG_TOLERANCE_S = 0.6  # a live channel this far behind the clock is padded with silence
+LAG_TOLERANCE_S = 1.0  # a live channel this far behind the clock is padded with silence (crash loss stays ≤ 2 s)
 AHEAD_LIMIT_S = 0.5  # a channel this far ahead of the clock drops the excess
 # Clock drift: each device's true rate is a least-squares fit of frames received against the
 # monotonic clock (exponentially forgetting, ~5 min memory), used once it spans 30 s; a residual
