@@ -1,0 +1,233 @@
+"""A local GGUF model behind one small interface: JSON out, validated against a pydantic schema.
+
+``LocalLLM`` wraps ``llama_cpp.Llama`` (imported lazily, loaded once on first use, one
+instance reused for every call). ``complete_json`` constrains the output with a GBNF grammar
+built from the pydantic model's JSON schema, parses it leniently (llama.cpp's grammar lets
+raw newlines into strings), and retries once on truncation or junk before raising
+:class:`ExtractionError`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.core.errors import KithError
+
+M = TypeVar("M", bound=BaseModel)
+
+_HASH_INDEX = "sha256-index.json"
+
+
+class ExtractionError(KithError):
+    """The model could not produce usable structured output."""
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    calls: int = 0
+    retries: int = 0
+    truncated: int = 0
+
+    def add(self, other: "Usage") -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.seconds += other.seconds
+        self.calls += other.calls
+        self.retries += other.retries
+        self.truncated += other.truncated
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _compact_gbnf(gbnf: str) -> str:
+    """Make the grammar's optional whitespace a single optional space: pretty-printed JSON
+    costs generation tokens (each one a full forward pass) and buys nothing."""
+    gbnf = re.sub(r'(?m)^space ::= .*$', 'space ::= " "?', gbnf)
+    # segment numbers: small non-negative integers (no 20-digit runaways)
+    return re.sub(r"(?m)^integer ::= .*$", "integer ::= [0-9]{1,4} space", gbnf)
+
+
+def _file_sha256(path: Path, cache_dir: Path | None) -> str:
+    """sha256 of a (large) file, remembered by path+size+mtime so a 1 GB model is hashed once."""
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    index_file = cache_dir / _HASH_INDEX if cache_dir else None
+    index: dict[str, str] = {}
+    if index_file and index_file.exists():
+        try:
+            index = json.loads(index_file.read_text())
+        except (OSError, ValueError):
+            index = {}
+    if key in index:
+        return index[key]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    if index_file:
+        try:
+            index_file.parent.mkdir(parents=True, exist_ok=True)
+            index[key] = digest
+            tmp = index_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(index, indent=1))
+            tmp.replace(index_file)
+        except OSError:
+            pass
+    return digest
+
+
+@dataclass
+class LocalLLM:
+    """A local GGUF chat model. Cheap to construct; the weights load on first use."""
+
+    model_path: Path
+    n_threads: int = 2
+    n_ctx: int = 4096
+    seed: int = 0
+    # where to remember file hashes (e.g. paths.models); None = hash in memory only
+    hash_cache_dir: Path | None = None
+    # known digest (e.g. from the model catalog) saves hashing entirely
+    known_sha256: str | None = None
+    _llama: Any = field(default=None, init=False, repr=False)
+    _sha: str | None = field(default=None, init=False, repr=False)
+    _grammars: dict = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model_path = Path(self.model_path)
+        if not self.model_path.is_file():
+            raise ExtractionError(
+                f"language model not found: {self.model_path}",
+                hint="run `kith models list` to see installed models, or pass the path of a .gguf file",
+            )
+
+    # -- identity -----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.model_path.stem
+
+    @property
+    def sha256(self) -> str:
+        if self._sha is None:
+            self._sha = self.known_sha256 or _file_sha256(self.model_path, self.hash_cache_dir)
+        return self._sha
+
+    # -- the model ------------------------------------------------------------------------
+    @property
+    def llama(self):
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as e:  # pragma: no cover - depends on the install
+                raise ExtractionError(
+                    "llama-cpp-python is not installed", hint="run scripts/setup.sh (it compiles llama-cpp-python)"
+                ) from e
+            try:
+                self._llama = Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    n_batch=512,
+                    seed=self.seed,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError) as e:
+                raise ExtractionError(
+                    f"could not load the language model {self.model_path.name}: {e}",
+                    hint="the file may be damaged or not a GGUF model; re-install it with `kith models`",
+                ) from e
+        return self._llama
+
+    def count_tokens(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _grammar(self, schema: type[BaseModel]):
+        key = (schema.__module__, schema.__qualname__, json.dumps(schema.model_json_schema(), sort_keys=True))
+        g = self._grammars.get(key)
+        if g is None:
+            from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
+
+            gbnf = _compact_gbnf(json_schema_to_gbnf(json.dumps(schema.model_json_schema())))
+            g = LlamaGrammar.from_string(gbnf, verbose=False)
+            self._grammars[key] = g
+        return g
+
+    def _chat(self, messages: list[dict], schema: type[BaseModel], max_tokens: int) -> tuple[str, str, Usage]:
+        t0 = time.perf_counter()
+        out = self.llama.create_chat_completion(
+            messages=messages,
+            grammar=self._grammar(schema),
+            max_tokens=max_tokens,
+            temperature=0.0,
+            top_k=1,
+            repeat_penalty=1.0,
+            seed=self.seed,
+        )
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        u = Usage(
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            seconds=time.perf_counter() - t0,
+            calls=1,
+        )
+        return choice["message"].get("content") or "", choice.get("finish_reason") or "", u
+
+    def complete_json(
+        self, system: str, user: str, schema: type[M], max_tokens: int = 512
+    ) -> tuple[M, str, Usage]:
+        """Ask for one JSON object matching ``schema``. Returns (instance, raw text, usage).
+
+        A truncated answer (``finish_reason == "length"``) is retried once with more room and a
+        request for shorter values; unparseable output is retried once; then ExtractionError.
+        """
+        total = Usage()
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        budget = max_tokens
+        last_problem = ""
+        with self._lock:
+            for attempt in range(2):
+                raw, finish, u = self._chat(messages, schema, budget)
+                total.add(u)
+                if finish == "length":
+                    total.truncated += 1
+                    last_problem = f"the answer was cut off after {u.completion_tokens} tokens"
+                else:
+                    try:
+                        return schema.model_validate(json.loads(raw, strict=False)), raw, total
+                    except (ValueError, ValidationError) as e:
+                        last_problem = f"the answer was not valid JSON for the schema ({type(e).__name__})"
+                if attempt == 0:
+                    total.retries += 1
+                    # repair request: same data, explicit note, more room for the answer
+                    messages = [
+                        {"role": "system", "content": system},
+                        {
+                            "role": "user",
+                            "content": user
+                            + "\n\nYour previous answer was unusable ("
+                            + last_problem
+                            + "). Answer again with shorter values and fewer items.",
+                        },
+                    ]
+                    budget = max_tokens * 2
+        raise ExtractionError(
+            f"the language model gave no usable answer: {last_problem}",
+            hint="try again, or choose a larger model with `--model` (see `kith models list`)",
+        )

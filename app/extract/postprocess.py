@@ -1,0 +1,284 @@
+"""From the model's raw JSON to checked, sourced items; and merging chunk results.
+
+Every kept item cites segments that exist (in the chunk the model saw) and whose text — with
+one neighbouring segment either side — supports it lexically. Items that fail are dropped
+(recorded in ``dropped`` with the reason) or kept with ``flagged=True`` and a reason; none is
+kept silently.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from app.core.domain import Segment
+from app.extract.owners import People, resolve_owner
+from app.extract.schema import (
+    ActionItemResult,
+    CompanyResult,
+    Decision,
+    DroppedItem,
+    ExtractionResult,
+    PersonResult,
+    RawExtractionBase,
+    SignalResult,
+)
+from app.extract.templates import Template
+from app.extract.textutil import content_words, find_due_phrase, resolve_due, support
+
+DROP_BELOW = 0.0001  # no content word of the item in its sources → not supported
+FLAG_BELOW = 0.34  # fewer than a third of its content words → flagged
+_ASR_FUZZ = 85  # names heard by Whisper may be slightly off
+
+
+@dataclass
+class ChunkView:
+    """The segments one model call saw, and the whole meeting for neighbours."""
+
+    chunk: list[Segment]
+    by_index: dict[int, Segment]
+
+    def __post_init__(self) -> None:
+        self.allowed = {s.index for s in self.chunk}
+
+    def cited(self, seg: list[int]) -> tuple[list[Segment], list[int]]:
+        ok, bad = [], []
+        for i in dict.fromkeys(seg):  # keep order, no repeats
+            (ok if i in self.allowed else bad).append(i)
+        return [self.by_index[i] for i in ok], bad
+
+    def window(self, segs: list[Segment], radius: int = 1) -> list[Segment]:
+        idx: set[int] = set()
+        for s in segs:
+            idx.update(range(s.index - radius, s.index + radius + 1))
+        return [self.by_index[i] for i in sorted(idx) if i in self.by_index]
+
+    def best_anchor(self, claim: str) -> tuple[Segment | None, float]:
+        best, score = None, 0.0
+        for s in self.chunk:
+            sc = support(claim, s.text)
+            if sc > score:
+                best, score = s, sc
+        return best, score
+
+
+def _check(kind: str, text: str, seg: list[int], view: ChunkView, out: ExtractionResult,
+           flag_only: bool = False) -> tuple[list[Segment], float, str] | None:
+    """Validate citations and support. Returns (cited segments, support, flag reason) or None
+    when the item is dropped (recorded in ``out.dropped``)."""
+    cited, bad = view.cited(seg)
+    if not cited:
+        reason = f"cites segments that do not exist ({', '.join(f'S{i}' for i in bad)})" if bad else "cites no segment"
+        out.dropped.append(DroppedItem(kind=kind, text=text, reason=reason, evidence=bad))
+        return None
+    flag = f"also cited missing segments {', '.join(f'S{i}' for i in bad)}" if bad else ""
+    window_text = " ".join(s.text for s in view.window(cited))
+    sc = support(text, window_text)
+    if sc < DROP_BELOW and not flag_only:
+        anchor, asc = view.best_anchor(text)
+        if anchor is not None and asc >= 0.5:
+            flag = f"the model cited {', '.join(f'S{s.index}' for s in cited)}; S{anchor.index} supports it"
+            return [anchor], asc, flag
+        out.dropped.append(
+            DroppedItem(kind=kind, text=text, reason="the cited words do not support it", evidence=[s.index for s in cited])
+        )
+        return None
+    if sc < FLAG_BELOW:
+        flag = "; ".join(x for x in (flag, "weak support in the cited words") if x)
+    return cited, sc, flag
+
+
+def _quote(cited: list[Segment], claim: str) -> str:
+    best = max(cited, key=lambda s: support(claim, s.text))
+    return " ".join(best.text.split())
+
+
+def _due(candidates: list[str], meeting_date: date) -> tuple[date | None, str]:
+    for text in candidates:
+        phrase = find_due_phrase(text) if text else ""
+        if phrase:
+            d = resolve_due(phrase, meeting_date)
+            if d is not None:
+                return d, phrase
+    return None, ""
+
+
+def process_chunk(raw: RawExtractionBase, view: ChunkView, people: People, template: Template,
+                  meeting_date: date) -> ExtractionResult:
+    out = ExtractionResult(summary=raw.summary.strip(), template=template.name)
+    out.key_points = [p.strip() for p in raw.points if p.strip()]
+    for d in raw.decisions:
+        if not d.text.strip():
+            continue
+        chk = _check("decision", d.text, d.seg, view, out)
+        if chk:
+            cited, _, flag = chk
+            out.decisions.append(Decision(text=d.text.strip(), evidence=[s.index for s in cited],
+                                          quote=_quote(cited, d.text), flagged=bool(flag), flag_reason=flag))
+    for a in raw.actions:
+        task = a.task.strip()
+        if not task:
+            continue
+        chk = _check("action_item", task, a.seg, view, out)
+        if not chk:
+            continue
+        cited, _, flag = chk
+        window = view.window(cited)
+        own = resolve_owner(task, a.owner, cited, window, view.by_index, people)
+        # the deadline as spoken in the supporting sentence, then the model's words, then nearby
+        due_sources = [own.sentence]
+        if own.segment is not None:
+            due_sources.append(own.segment.text)
+            prev = view.by_index.get(own.segment.index - 1)
+            if own.source == "reply" and prev is not None:
+                due_sources.append(prev.text)
+        window_text = " ".join(s.text for s in window)
+        model_due = a.due.strip()
+        if model_due and (content_words(model_due) & content_words(window_text) or not content_words(model_due)):
+            due_sources.append(model_due)
+        due_sources += [s.text for s in cited]
+        due, due_text = _due(due_sources, meeting_date)
+        owner = own.owner
+        out.action_items.append(ActionItemResult(
+            task=task,
+            owner=owner.name if owner else "unassigned",
+            owner_is_user=bool(owner and owner.is_user),
+            owner_email=owner.email if owner else None,
+            owner_source=own.source if owner else "none",  # type: ignore[arg-type]
+            due=due,
+            due_text=due_text,
+            evidence=[s.index for s in cited],
+            quote=_quote(cited, task),
+            flagged=bool(flag),
+            flag_reason=flag,
+        ))
+    for p in raw.people:
+        name = p.name.strip()
+        if not name:
+            continue
+        known = people.match(name, min_score=90)
+        if known is not None and known.is_user:
+            continue  # the user is not a contact suggestion
+        cited, bad = view.cited(p.seg)
+        window_text = " ".join(s.text + " " + s.speaker for s in view.window(cited)) if cited else ""
+        heard = bool(window_text) and fuzz.partial_ratio(name.split()[0].lower(), window_text.lower()) >= _ASR_FUZZ
+        if not cited or not (heard or known is not None):
+            out.dropped.append(DroppedItem(kind="person", text=name, evidence=p.seg,
+                                           reason="cites no existing segment" if not cited else "name not in the cited words"))
+            continue
+        out.people.append(PersonResult(
+            name=known.name if known else name,
+            email=known.email if known else None,
+            company=p.company.strip() or (known.company if known else ""),
+            role=p.role.strip(),
+            evidence=[s.index for s in cited],
+            quote=_quote(cited, name),
+            flagged=not heard,
+            flag_reason="" if heard else "known attendee, name not heard in the cited words",
+        ))
+    for c in raw.companies:
+        name = c.name.strip()
+        if not name:
+            continue
+        cited, bad = view.cited(c.seg)
+        window_text = " ".join(s.text for s in view.window(cited)) if cited else ""
+        if not cited or fuzz.partial_ratio(name.lower(), window_text.lower()) < _ASR_FUZZ:
+            out.dropped.append(DroppedItem(kind="company", text=name, evidence=c.seg,
+                                           reason="cites no existing segment" if not cited else "name not in the cited words"))
+            continue
+        out.companies.append(CompanyResult(name=name, domain=_domain_for(name, people),
+                                           evidence=[s.index for s in cited], quote=_quote(cited, name)))
+    signals = getattr(raw, "signals", None)
+    for field in template.signals:
+        sig = getattr(signals, field.key, None) if signals is not None else None
+        if sig is None or not sig.value.strip():
+            continue
+        chk = _check("signal", f"{field.key}: {sig.value}", sig.seg, view, out, flag_only=True)
+        if not chk:
+            continue
+        cited, sc, flag = chk
+        if sc < FLAG_BELOW and not flag:
+            flag = "weak support in the cited words"
+        out.signals[field.key] = SignalResult(value=sig.value.strip(), evidence=[s.index for s in cited],
+                                              quote=_quote(cited, sig.value), flagged=bool(flag), flag_reason=flag)
+    return out
+
+
+def _domain_for(company: str, people: People) -> str | None:
+    key = "".join(ch for ch in company.lower() if ch.isalnum())
+    for p in people.all():
+        if p.email and "@" in p.email:
+            domain = p.email.split("@", 1)[1].lower()
+            stem = domain.split(".")[0]
+            if key and (fuzz.ratio(stem, key) >= 80 or (len(stem) >= 4 and key.startswith(stem))):
+                return domain
+    return None
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _same_task(a: ActionItemResult, b: ActionItemResult) -> bool:
+    if fuzz.token_set_ratio(a.task.lower(), b.task.lower()) < 80:
+        return False
+    return a.owner == b.owner or "unassigned" in (a.owner, b.owner)
+
+
+def merge(parts: list[ExtractionResult], template: Template) -> ExtractionResult:
+    out = ExtractionResult(template=template.name)
+    for part in parts:
+        out.dropped.extend(part.dropped)
+        for kp in part.key_points:
+            if all(fuzz.token_set_ratio(kp.lower(), k.lower()) < 85 for k in out.key_points):
+                out.key_points.append(kp)
+        for d in part.decisions:
+            twin = next((x for x in out.decisions if fuzz.token_set_ratio(x.text.lower(), d.text.lower()) >= 85), None)
+            if twin:
+                twin.evidence = sorted(set(twin.evidence) | set(d.evidence))
+            else:
+                out.decisions.append(d)
+        for a in part.action_items:
+            twin = next((x for x in out.action_items if _same_task(x, a)), None)
+            if twin is None:
+                out.action_items.append(a)
+                continue
+            twin.evidence = sorted(set(twin.evidence) | set(a.evidence))
+            if twin.owner == "unassigned" and a.owner != "unassigned":
+                twin.owner, twin.owner_is_user, twin.owner_email, twin.owner_source = (
+                    a.owner, a.owner_is_user, a.owner_email, a.owner_source)
+            if twin.due is None and a.due is not None:
+                twin.due, twin.due_text = a.due, a.due_text
+            if twin.flagged and not a.flagged:
+                twin.flagged, twin.flag_reason, twin.quote = False, "", a.quote
+        for p in part.people:
+            twin = next((x for x in out.people if fuzz.WRatio(x.name, p.name) >= 90), None)
+            if twin is None:
+                out.people.append(p)
+                continue
+            twin.evidence = sorted(set(twin.evidence) | set(p.evidence))
+            twin.company = twin.company or p.company
+            twin.role = twin.role or p.role
+            twin.email = twin.email or p.email
+        for c in part.companies:
+            twin = next((x for x in out.companies if fuzz.WRatio(x.name, c.name) >= 90), None)
+            if twin is None:
+                out.companies.append(c)
+            else:
+                twin.evidence = sorted(set(twin.evidence) | set(c.evidence))
+                twin.domain = twin.domain or c.domain
+        for f in template.signals:
+            s = part.signals.get(f.key)
+            if s is None:
+                continue
+            cur = out.signals.get(f.key)
+            if cur is None:
+                out.signals[f.key] = s.model_copy()
+            elif f.kind == "list":
+                if fuzz.token_set_ratio(cur.value.lower(), s.value.lower()) < 85:
+                    cur.value = f"{cur.value}; {s.value}"
+                cur.evidence = sorted(set(cur.evidence) | set(s.evidence))
+            elif not s.flagged or cur.flagged:
+                out.signals[f.key] = s.model_copy()  # later in the meeting supersedes
+    out.key_points = out.key_points[:8]
+    return out

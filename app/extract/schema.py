@@ -1,0 +1,178 @@
+"""Result types.
+
+Two layers:
+- *Raw* models are what the LLM must emit: few fields, short keys, bounded lists — every
+  generated token costs a forward pass (~25-40 ms for the default model on 2 cores).
+- The rich :class:`ExtractionResult` is built in code from the raw output: owners resolved,
+  due dates computed, citations checked and quoted, dropped items recorded with a reason.
+
+Evidence numbers are ``Segment.index`` values (1-based positions in the meeting).
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, create_model
+
+# --------------------------------------------------------------------------- LLM-facing
+
+
+class RawItem(BaseModel):
+    text: str
+    seg: list[int] = Field(max_length=3)
+
+
+class RawAction(BaseModel):
+    task: str
+    owner: str
+    due: str
+    seg: list[int] = Field(max_length=3)
+
+
+class RawPerson(BaseModel):
+    name: str
+    company: str
+    role: str
+    seg: list[int] = Field(max_length=2)
+
+
+class RawCompany(BaseModel):
+    name: str
+    seg: list[int] = Field(max_length=2)
+
+
+class RawSignal(BaseModel):
+    value: str
+    seg: list[int] = Field(max_length=3)
+
+
+class RawExtractionBase(BaseModel):
+    summary: str
+    points: list[str] = Field(max_length=5)
+    decisions: list[RawItem] = Field(max_length=4)
+    actions: list[RawAction] = Field(max_length=8)
+    people: list[RawPerson] = Field(max_length=6)
+    companies: list[RawCompany] = Field(max_length=4)
+
+
+@lru_cache(maxsize=32)
+def raw_schema_for(signal_keys: tuple[str, ...]) -> type[RawExtractionBase]:
+    """The LLM-facing model for a template: the base fields plus one ``signals`` object with
+    a ``{value, seg}`` entry per template signal."""
+    if not signal_keys:
+        return RawExtractionBase
+    fields = {k: (RawSignal, ...) for k in signal_keys}
+    signals = create_model("RawSignals_" + "_".join(signal_keys), **fields)  # type: ignore[call-overload]
+    return create_model(  # type: ignore[call-overload]
+        "RawExtraction_" + "_".join(signal_keys), __base__=RawExtractionBase, signals=(signals, ...)
+    )
+
+
+class RawSummary(BaseModel):
+    summary: str
+
+
+class RawAnswer(BaseModel):
+    known: bool
+    answer: str
+    cite: list[int] = Field(max_length=5)
+
+
+# --------------------------------------------------------------------------- rich result
+
+OwnerSource = Literal["speaker", "addressed", "named", "reply", "only_other", "model", "none"]
+
+
+class Evidenced(BaseModel):
+    evidence: list[int] = Field(default_factory=list)
+    quote: str = ""
+    flagged: bool = False
+    flag_reason: str = ""
+
+
+class Decision(Evidenced):
+    text: str
+
+
+class ActionItemResult(Evidenced):
+    task: str
+    owner: str = "unassigned"  # a person's name | the user's name | "unassigned"
+    owner_is_user: bool = False
+    owner_email: str | None = None
+    owner_source: OwnerSource = "none"  # how the owner was told (for the reviewer)
+    due: date | None = None
+    due_text: str = ""
+
+
+class PersonResult(Evidenced):
+    name: str
+    email: str | None = None
+    company: str = ""
+    role: str = ""
+
+
+class CompanyResult(Evidenced):
+    name: str
+    domain: str | None = None
+
+
+class SignalResult(Evidenced):
+    value: str
+
+
+class DroppedItem(BaseModel):
+    kind: str  # action_item | decision | person | company | signal | key_point
+    text: str
+    reason: str
+    evidence: list[int] = Field(default_factory=list)
+
+
+class Audit(BaseModel):
+    model: str = ""
+    model_sha256: str = ""
+    template: str = ""
+    prompt_sha256: str = ""
+    chunks: int = 0
+    timings: dict[str, float] = Field(default_factory=dict)
+    tokens: dict[str, int] = Field(default_factory=dict)
+    retries: int = 0
+    failed_chunks: list[int] = Field(default_factory=list)
+
+
+class ExtractionResult(BaseModel):
+    summary: str = ""
+    key_points: list[str] = Field(default_factory=list)
+    decisions: list[Decision] = Field(default_factory=list)
+    action_items: list[ActionItemResult] = Field(default_factory=list)
+    people: list[PersonResult] = Field(default_factory=list)
+    companies: list[CompanyResult] = Field(default_factory=list)
+    signals: dict[str, SignalResult] = Field(default_factory=dict)
+    dropped: list[DroppedItem] = Field(default_factory=list)
+    template: str = "general"
+    audit: Audit = Field(default_factory=Audit)
+
+    def cited_segments(self) -> set[int]:
+        out: set[int] = set()
+        for group in (self.decisions, self.action_items, self.people, self.companies, list(self.signals.values())):
+            for item in group:
+                out.update(item.evidence)
+        return out
+
+
+class Citation(BaseModel):
+    meeting_title: str
+    meeting_date: date | None = None
+    segment_index: int
+    segment_id: int | None = None
+    meeting_id: int | None = None
+    speaker: str = ""
+    start: float = 0.0
+    quote: str = ""
+
+
+class Answer(BaseModel):
+    text: str
+    known: bool
+    citations: list[Citation] = Field(default_factory=list)
