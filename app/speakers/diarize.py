@@ -40,6 +40,8 @@ class DiarizeOptions:
     bridge_s: float = 0.6  # same speaker across a pause shorter than this = one turn
     centre: bool = True
     method: str = "spectral"
+    merge_threshold: float = 0.93  # clusters whose mean voices are closer than this are one speaker
+    max_nodes: int = 500  # spectral clustering on at most ~this many (averaged) windows
     threads: int = 2  # Python threads for the encoder (each with one BLAS thread)
 
 
@@ -235,8 +237,11 @@ def _kmeans(x: np.ndarray, k: int, seed: int = 0, n_init: int = 8, iters: int = 
 
 def spectral(emb: np.ndarray, max_k: int = 8, min_k: int = 1) -> np.ndarray:
     """Auto-tuned spectral clustering (after Park et al. 2019, "NME-SC"): the affinity keeps each
-    row's ``p`` nearest neighbours; ``p`` and the number of speakers come from the largest
-    normalised eigengap of the graph Laplacian. Returns a cluster id per row."""
+    row's ``p`` nearest neighbours; ``p`` and the number of speakers come from the best ratio of
+    ``p`` to the normalised eigengap of the graph Laplacian. Two searches: wide neighbourhoods
+    (p ≤ n/4) decide whether there is more than one voice at all, narrower ones (p ≤ n/6) then
+    find the speakers — they keep a voice with little speech from being swallowed. Returns a
+    cluster id per row."""
     n = len(emb)
     if n < 4:
         return np.zeros(n, np.int64)
@@ -244,24 +249,22 @@ def spectral(emb: np.ndarray, max_k: int = 8, min_k: int = 1) -> np.ndarray:
     sim = x @ x.T
     order = np.argsort(-sim, axis=1)
     max_k = max(1, min(max_k, n - 1))
-    best = None
-    cands = sorted({int(v) for v in np.linspace(2, max(3, n // 4), 12)})
-    for p in cands:
+    wide = {int(v) for v in np.linspace(2, max(3, n // 4), 12)}
+    narrow = {int(v) for v in np.linspace(2, max(3, n // 6), 12)}
+    results = {}
+    for p in sorted(wide | narrow):
         a = np.zeros_like(sim)
-        rows = np.repeat(np.arange(n), p)
-        a[rows, order[:, :p].ravel()] = 1.0
+        a[np.repeat(np.arange(n), p), order[:, :p].ravel()] = 1.0
         a = (a + a.T) / 2
         np.fill_diagonal(a, 0)
-        lap = np.diag(a.sum(axis=1)) - a
-        lam, vec = np.linalg.eigh(lap)
-        top = max_k + 1
-        gaps = np.diff(lam[:top])
-        kk = int(np.argmax(gaps)) + 1 if len(gaps) else 1
-        g = gaps.max() / max(lam[-1], 1e-9) if len(gaps) else 0
-        ratio = p / max(g, 1e-9)
-        if best is None or ratio < best[0]:
-            best = (ratio, kk, vec)
-    _, k, vec = best
+        lam, vec = np.linalg.eigh(np.diag(a.sum(axis=1)) - a)
+        gaps = np.diff(lam[:max_k + 1])
+        k = int(np.argmax(gaps)) + 1 if len(gaps) else 1
+        g = gaps.max() / max(lam[-1], 1e-9) if len(gaps) else 0.0
+        results[p] = (p / max(g, 1e-9), k, vec)
+    best_wide = min((results[p] for p in wide), key=lambda r: r[0])
+    best_narrow = min((results[p] for p in narrow), key=lambda r: r[0])
+    _, k, vec = best_narrow if best_wide[1] > 1 else best_wide
     k = max(min_k, min(k, max_k))
     if k == 1:
         return np.zeros(n, np.int64)
@@ -282,10 +285,16 @@ def diarize_audio(audio: np.ndarray, encoder: VoiceEncoder, opts: DiarizeOptions
     centred = _l2(emb - emb.mean(axis=0)) if (len(emb) > 2 and opts.centre) else emb
     max_k = opts.max_speakers
     if opts.method == "spectral":
-        labels = spectral(emb, max_k=max_k or 8, min_k=opts.min_speakers)
+        groups = _chunks(owner, opts.max_nodes)
+        node_emb = np.stack([emb[g].mean(axis=0) for g in groups])
+        node_labels = spectral(node_emb, max_k=max_k or 8, min_k=opts.min_speakers)
+        labels = np.zeros(len(emb), np.int64)
+        for g, lab in zip(groups, node_labels):
+            labels[g] = lab
     else:
         labels = ahc(centred, opts.threshold, max_k=max_k, min_k=opts.min_speakers)
     labels = _fold_small(labels, centred, lengths / FPS * 0.5, opts)
+    labels = _merge_close(labels, emb, opts.merge_threshold)
     if labels.max() == 0:
         return _single(regions, _l2(emb.mean(axis=0)))
     # frame scores: similarity of the covering windows to each speaker centroid, smoothed in time
@@ -316,6 +325,33 @@ def diarize_audio(audio: np.ndarray, encoder: VoiceEncoder, opts: DiarizeOptions
         centroids[name[c]] = _l2(emb[labels == c].mean(axis=0)) if np.any(labels == c) else _l2(emb.mean(axis=0))
         speech_s[name[c]] = sum(b - a for a, b, cc in turns_idx if cc == c)
     return Diarization(turns, centroids, speech_s, regions)
+
+
+def _chunks(owner: np.ndarray, max_nodes: int) -> list[np.ndarray]:
+    """Consecutive windows of one speech region grouped so there are at most ~``max_nodes`` groups
+    (keeps the spectral step's eigen-decompositions small on long meetings)."""
+    n = len(owner)
+    size = max(1, int(np.ceil(n / max_nodes)))
+    groups, cur = [], []
+    for i in range(n):
+        if cur and (len(cur) >= size or owner[i] != owner[cur[-1]]):
+            groups.append(np.array(cur))
+            cur = []
+        cur.append(i)
+    if cur:
+        groups.append(np.array(cur))
+    return groups
+
+
+def _merge_close(labels: np.ndarray, emb: np.ndarray, threshold: float) -> np.ndarray:
+    """Merge clusters whose mean voices are nearly identical (the graph step can split one voice)."""
+    k = int(labels.max()) + 1 if len(labels) else 0
+    if k < 2:
+        return labels
+    cents = np.stack([emb[labels == c].mean(axis=0) for c in range(k)])
+    sizes = np.array([np.sum(labels == c) for c in range(k)], np.float64)
+    groups = ahc(cents, threshold, weights=sizes)
+    return groups[labels]
 
 
 def _single(regions, centroid) -> Diarization:

@@ -33,7 +33,7 @@ def turns(speakers, n_turns, seed, min_words=5, max_words=38):
     rnd = random.Random(seed)
     out, prev = [], None
     for _ in range(n_turns):
-        who = rnd.choice([s for s in speakers if s != prev])
+        who = rnd.choice([s for s in speakers if s != prev] or list(speakers))
         target = rnd.randint(min_words, max_words)
         words: list[str] = []
         while len(words) < target:

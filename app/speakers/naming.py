@@ -1,0 +1,194 @@
+"""Put names on speaker labels — only when the evidence is clear.
+
+Evidence, strongest first:
+
+* **voice profile** — the label's voice matches a contact the user confirmed in an earlier meeting
+  (:mod:`app.speakers.profiles`), weight 3;
+* **self-introduction** — "This is Diane from Acme", "I'm Tom", "my name is …", "Diane here",
+  weight 2 per occurrence;
+* **addressed, then answered** — "Maria, can you …?" / "… what do you think, Maria?" and the next
+  turn by *another* speaker within a few seconds is Maria's, weight 1 (0.5 when the reply does not
+  start like an answer);
+* **last attendee left** — one unnamed remote speaker and exactly one attendee (not the user) not
+  yet placed, weight 1; only when the user is known.
+
+A spoken name that matches an attendee ("Tom" → "Tom Baker") becomes that attendee's full name.
+A label is named when its best candidate scores ≥ 1 and clearly beats its runner-up; a name is
+given to one label at most. Everything else keeps its "Speaker N" label.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.core.domain import Segment
+
+_NAME = r"([A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?:\s+[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)?)"
+_NOT_NAMES = {
+    w.casefold() for w in """I I'm The This That These Those There Here It It's We You They He She Monday Tuesday
+    Wednesday Thursday Friday Saturday Sunday January February March April May June July August September October
+    November December Okay Ok Yes No Yeah Sure Not Just So Well Also Going Happy Glad Sorry Good Great Fine Back
+    Still Done Ready All Really Very Thanks Thank Hello Hi Hey Right Now Then And But Or From With In On At For To
+    Today Tomorrow Yesterday Afraid Sure Looking Working Calling Speaking Joining Trying Actually Basically Probably
+    Definitely Absolutely Totally Quite Pretty Interested Curious Confident Worried Excited Pleased Aware Able
+    One Two Three Four Five Everyone Everybody Team Guys Folks Sir Madam Mr Mrs Ms Dr""".split()
+}
+_INTRO = [
+    re.compile(r"\bmy name is\s+" + _NAME),
+    re.compile(r"\b(?:[Tt]his is|[Ii]t's|[Ii]t is)\s+" + _NAME + r"(?=\s+(?:from|at|with|in|here|speaking|calling)\b|\s*[,.!?;]|\s*$)"),
+    re.compile(r"\b(?:I'm|I am)\s+" + _NAME + r"(?=\s*[,.!?;]|\s+(?:from|at|with|and|here|speaking|calling|in)\b|\s*$)"),
+    re.compile(r"(?:^|[.!?]\s+)" + _NAME + r"\s+(?:here|speaking)\b"),
+]
+_ADDRESS = [
+    re.compile(r"(?:^|[.!?]\s+|\b(?:[Ss]o|[Aa]nd|[Oo]kay|OK|[Ww]ell|[Nn]ow|[Tt]hanks|[Tt]hank you)[,]?\s+)" + _NAME
+               + r",\s+(?=(?:can|could|would|will|do|did|are|is|what|how|when|please|you|any|have|shall)\b)"),
+    re.compile(r",\s+" + _NAME + r"\s*\?\s*$"),
+]
+_ANSWER = re.compile(r"^\W*(?:yes|yeah|yep|sure|of course|absolutely|definitely|no|nope|okay|ok|right|i will|i'll|"
+                     r"i can|i think|i'd|i would|will do|happy to|good question|well|so|um|uh)\b", re.I)
+
+W_PROFILE, W_INTRO, W_ADDRESS, W_LAST = 3.0, 2.0, 1.0, 1.0
+
+
+@dataclass
+class Candidate:
+    name: str
+    score: float = 0.0
+    how: list[str] = field(default_factory=list)
+    contact_id: int | None = None
+
+
+@dataclass
+class NameChoice:
+    label: str
+    name: str
+    how: str  # profile | introduction | addressed | attendee
+    score: float
+    contact_id: int | None = None
+
+
+def _clean(name: str) -> str | None:
+    parts = name.split()
+    while parts and parts[-1].casefold() in _NOT_NAMES:
+        parts.pop()
+    if not parts or parts[0].casefold() in _NOT_NAMES:
+        return None
+    return " ".join(parts)
+
+
+def introductions(segments: list[Segment]) -> list[tuple[int, str]]:
+    """(segment position, name) for every self-introduction."""
+    out = []
+    for i, s in enumerate(segments):
+        for rx in _INTRO:
+            for m in rx.finditer(s.text or ""):
+                name = _clean(m.group(1))
+                if name:
+                    out.append((i, name))
+    return out
+
+
+def addressings(segments: list[Segment], window_s: float = 5.0) -> list[tuple[int, str, float]]:
+    """(position of the answering segment, name, weight) for "Name, can you…" followed by another speaker."""
+    out = []
+    for i, s in enumerate(segments):
+        text = (s.text or "").strip()
+        names = []
+        for rx in _ADDRESS:
+            names += [n for n in (_clean(m.group(1)) for m in rx.finditer(text)) if n]
+        if not names:
+            continue
+        for j in range(i + 1, len(segments)):
+            nxt = segments[j]
+            if nxt.start - s.end > window_s:
+                break
+            if nxt.speaker and nxt.speaker != s.speaker:
+                w = 1.0 if _ANSWER.search(nxt.text or "") else 0.5
+                out += [(j, n, w) for n in dict.fromkeys(names)]
+                break
+    return out
+
+
+def match_attendee(name: str, attendees: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The attendee a spoken name refers to: full-name or first-name match (fuzzy, for ASR spelling)."""
+    from rapidfuzz import fuzz
+
+    best, best_score = None, 0.0
+    said = name.casefold()
+    for full, email in attendees:
+        if not full:
+            continue
+        f = full.casefold()
+        first = f.split()[0]
+        score = max(fuzz.ratio(said, f), fuzz.ratio(said, first) if " " not in said else 0,
+                    fuzz.ratio(said.split()[0], first) - 5)
+        if score > best_score:
+            best, best_score = (full, email), score
+    return best if best_score >= 80 else None
+
+
+def choose_names(
+    segments: list[Segment],
+    labels: list[str],
+    attendees: list[tuple[str, str]] = (),
+    profile_matches: dict[str, tuple[int, str, float]] | None = None,
+    me: tuple[str, str] | None = None,
+) -> dict[str, NameChoice]:
+    """Decide a name for each of ``labels`` (the diarized "Speaker N" labels) from the evidence above.
+
+    ``profile_matches``: label → (contact_id, contact name, similarity) from the voice profiles.
+    Returns only the labels that get a name.
+    """
+    attendees = [(n, e) for n, e in attendees if n]
+    if me is not None:
+        mine = {x.casefold() for x in me if x}
+        attendees = [(n, e) for n, e in attendees if n.casefold() not in mine and (e or "").casefold() not in mine]
+    cands: dict[str, dict[str, Candidate]] = {lab: {} for lab in labels}
+
+    def vote(label: str, name: str, weight: float, how: str, contact_id: int | None = None) -> None:
+        if label not in cands:
+            return
+        att = match_attendee(name, attendees)
+        canon = att[0] if att else name
+        c = cands[label].setdefault(canon.casefold(), Candidate(canon))
+        c.score += weight
+        c.how.append(how)
+        c.contact_id = c.contact_id or contact_id
+
+    for label, (cid, cname, _sim) in (profile_matches or {}).items():
+        vote(label, cname, W_PROFILE, "profile", cid)
+    for i, name in introductions(segments):
+        vote(segments[i].speaker, name, W_INTRO, "introduction")
+    for j, name, w in addressings(segments):
+        vote(segments[j].speaker, name, W_ADDRESS * w, "addressed")
+
+    chosen = _assign(cands)
+    if me is not None and attendees:
+        free_labels = [lab for lab in labels if lab not in chosen]
+        used = {c.name.casefold() for c in chosen.values()}
+        free_people = [a for a in attendees if a[0].casefold() not in used]
+        if len(free_labels) == 1 and len(free_people) == 1:
+            chosen[free_labels[0]] = NameChoice(free_labels[0], free_people[0][0], "attendee", W_LAST)
+    return chosen
+
+
+def _assign(cands: dict[str, dict[str, Candidate]]) -> dict[str, NameChoice]:
+    pairs = []
+    for label, by_name in cands.items():
+        ranked = sorted(by_name.values(), key=lambda c: -c.score)
+        if not ranked:
+            continue
+        top = ranked[0]
+        runner = ranked[1].score if len(ranked) > 1 else 0.0
+        if top.score >= 1.0 and runner <= top.score / 2:
+            pairs.append((top.score, label, top))
+    chosen: dict[str, NameChoice] = {}
+    taken: dict[str, float] = {}
+    for score, label, c in sorted(pairs, key=lambda p: -p[0]):
+        key = c.name.casefold()
+        if key in taken:
+            continue  # the same name is better supported on another label
+        taken[key] = score
+        how = max(set(c.how), key=c.how.count) if "profile" not in c.how else "profile"
+        chosen[label] = NameChoice(label, c.name, how, score, c.contact_id)
+    return chosen
