@@ -41,7 +41,8 @@ FRAME_S = FRAME / SR
 VAD_LOOKBACK = 32  # frames of context re-fed to warm the VAD state (~1 s)
 SPEECH_P, SILENCE_P = 0.5, 0.35
 PAD = 9  # frames (~0.3 s) kept before speech and after it
-BATCH_MAX_S = 28.0
+BATCH_MAX_S = 20.0
+CONTEXT_S = 8.0  # audio before an utterance given to Whisper with it (30 s window: costs little)
 
 
 @dataclass
@@ -250,7 +251,9 @@ class StreamingTranscriber:
             self._update_lag()
 
     def _trim(self, c: _Channel, keep_from: int) -> None:
-        """Forget audio before frame ``keep_from`` (nothing pending refers to it)."""
+        """Forget audio before frame ``keep_from`` (nothing pending refers to it), except
+        the last CONTEXT_S seconds that the next final is decoded with."""
+        keep_from -= int(CONTEXT_S / FRAME_S)
         if keep_from <= 0:
             return
         if c.utt_start is not None:
@@ -276,15 +279,27 @@ class StreamingTranscriber:
         return segs
 
     def _final(self, c: _Channel, start: int, end: int) -> None:
-        audio = c.buf[start * FRAME:end * FRAME]
-        off = c.t0 + start * FRAME_S
+        # Whisper hears up to CONTEXT_S of what came before (it recognises a lone short
+        # utterance noticeably worse); only words spoken from ``start`` on are kept.
+        ctx = max(0, start - int(CONTEXT_S / FRAME_S))
+        audio = c.buf[ctx * FRAME:end * FRAME]
+        off = c.t0 + ctx * FRAME_S
+        begin, stop = c.t0 + start * FRAME_S, c.t0 + end * FRAME_S
         for s in self._whisper(audio, final=True):
-            text = s.text.strip()
-            if not text:
-                continue
-            words = [Word(round(off + w.start, 3), round(off + w.end, 3), w.word.strip(), float(w.probability))
-                     for w in (s.words or [])]
-            seg = Segment(start=round(off + s.start, 3), end=round(min(off + s.end, c.t0 + end * FRAME_S), 3),
+            if s.words:
+                kept = [w for w in s.words if off + (w.start + w.end) / 2 >= begin]
+                text = "".join(w.word for w in kept).strip()
+                if not text:
+                    continue
+                words = [Word(round(off + w.start, 3), round(off + w.end, 3), w.word.strip(), float(w.probability))
+                         for w in kept]
+                seg_start, seg_end = words[0].start, words[-1].end
+            else:
+                text, words = s.text.strip(), []
+                seg_start, seg_end = off + s.start, off + s.end
+                if not text or (seg_start + seg_end) / 2 < begin:
+                    continue
+            seg = Segment(start=round(max(seg_start, begin), 3), end=round(min(seg_end, stop), 3),
                           text=text, speaker=c.speaker, channel=c.ch, words=words)
             self._emit(FinalSegment(seg))
         if not c.pending and c.utt_start is None:
