@@ -17,19 +17,21 @@ MAX_POINTS = 5
 
 
 class _LLMPoint(BaseModel):
-    text: str = Field(..., max_length=200)
-    refs: list[str] = Field(default_factory=list, max_length=3)
+    # few fields, short keys, bounded lists: every generated token is a forward pass
+    text: str
+    m: list[int] = Field(max_length=2)  # meeting numbers cited, 12 for [M12]
 
 
 class AgendaAnswer(BaseModel):
-    agenda: list[_LLMPoint] = Field(default_factory=list, max_length=MAX_POINTS)
-    questions: list[_LLMPoint] = Field(default_factory=list, max_length=MAX_POINTS)
+    agenda: list[_LLMPoint] = Field(max_length=4)
+    questions: list[_LLMPoint] = Field(max_length=3)
 
 
 SYSTEM = (
     "You prepare a busy professional for a meeting. From the facts given, propose a short agenda "
-    "(at most 5 points) and questions to ask (at most 5). Use only the facts given; do not invent names, "
-    "numbers or events. Each point cites the facts it rests on with their refs, e.g. [\"M12\"]. "
+    "(at most 4 points) and questions to ask (at most 3). Use only the facts given; do not invent names, "
+    "numbers or events. Each point is one short sentence; in m list the numbers of the meetings it rests on "
+    "(12 for [M12]), or [] when none. "
     "Answer with JSON only."
 )
 
@@ -67,15 +69,15 @@ def _refs(raw: list[str], known: set[str]) -> list[str]:
 def _points(items: list[Any], known: set[str]) -> list[Point]:
     out, seen = [], set()
     for it in items[:MAX_POINTS]:
-        text = re.sub(r"\s*\[M\d+\]", "", it.text).strip()
+        text = re.sub(r"\s*\[M\d+\]", "", it.text).strip()[:240]
         if not text or text.casefold() in seen:
             continue
         seen.add(text.casefold())
-        out.append(Point(text=text, refs=_refs(it.refs + re.findall(r"M\d+", it.text), known)))
+        out.append(Point(text=text, refs=_refs([f"M{n}" for n in it.m] + re.findall(r"M\d+", it.text), known)))
     return out
 
 
-def llm_agenda(b: Brief, llm: "LocalLLM", max_tokens: int = 384) -> tuple[list[Point], list[Point]]:
+def llm_agenda(b: Brief, llm: "LocalLLM", max_tokens: int = 320) -> tuple[list[Point], list[Point]]:
     answer, _raw, _usage = llm.complete_json(SYSTEM, facts_text(b), AgendaAnswer, max_tokens=max_tokens)
     known = set(b.refs)
     return _points(answer.agenda, known), _points(answer.questions, known)

@@ -73,6 +73,11 @@ def cmd_add_ics(kith, args) -> int:
 
 
 def cmd_sync(kith, args) -> int:
+    if args.if_due:
+        from app.calendar.sync import due
+
+        if not due(kith.store(), kith.settings.calendar.sync_minutes):
+            return 0  # calendar.sync_minutes = 0 (only when asked) or synced recently
     reports = _sync(kith, args.source or None, briefs=not args.no_briefs)
     if not reports:
         print("No calendars yet: `kith calendar connect google --client-secrets FILE` or `kith calendar add-ics PATH|URL`.")
@@ -202,6 +207,8 @@ def register(sub) -> None:
     p = csub.add_parser("sync", help="fetch changes from every calendar (the only command that goes online)")
     p.add_argument("--source", type=int, action="append", metavar="ID", help="only this source (repeatable)")
     p.add_argument("--no-briefs", action="store_true", help="do not refresh briefs for the coming meetings")
+    p.add_argument("--if-due", action="store_true",
+                   help="only if your calendar.sync_minutes setting says a sync is due (for a timer/cron job)")
     p.set_defaults(func=cmd_sync)
 
     p = csub.add_parser("list", help="calendar sources (or upcoming events with --events)")

@@ -131,24 +131,27 @@ class CalendarRepo:
         """Insert new events, update changed ones (ids stay stable). Returns (added, updated)."""
         existing = self._existing(source_id) if _existing is None else _existing
         now = _now()
-        new_rows, changed = [], []
+        new, changed = [], []
         for e in events:
             e.source_id = source_id
             hit = existing.get(e.external_id)
             if hit is None:
-                new_rows.append((source_id, e.external_id) + self._values(e) + (now,))
+                new.append(e)
             else:
                 e.id = hit[0]
                 if not e.etag or hit[1] != e.etag:
                     changed.append(self._values(e) + (now, hit[0]))
         with self.store.transaction():
-            self.conn.executemany(
-                'INSERT INTO calendar_events (source_id, external_id, title, start, "end", attendees, location,'
-                ' description, etag, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)', new_rows)
+            for e in new:
+                e.id = self.conn.execute(
+                    'INSERT INTO calendar_events (source_id, external_id, title, start, "end", attendees, location,'
+                    ' description, etag, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+                    (source_id, e.external_id) + self._values(e) + (now,)).lastrowid
+                existing[e.external_id] = (e.id, e.etag)
             self.conn.executemany(
                 'UPDATE calendar_events SET title=?, start=?, "end"=?, attendees=?, location=?, description=?, etag=?,'
                 ' status=?, updated_at=? WHERE id=?', changed)
-        return len(new_rows), len(changed)
+        return len(new), len(changed)
 
     def delete_events(self, source_id: int, external_ids: Iterable[str]) -> int:
         ids = list(external_ids)
