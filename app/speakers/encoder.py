@@ -170,8 +170,17 @@ class VoiceEncoder:
         if n_samples > len(wav):
             wav = np.pad(wav, (0, n_samples - len(wav)))
         mel = self.mel_frames(wav)
-        partials = self.embed_windows(mel, starts)
+        with one_blas_thread():
+            partials = self.embed_windows(mel, starts)
         return _l2(partials.mean(axis=0))
+
+
+def one_blas_thread():
+    """A context with OpenBLAS limited to one thread: on these small matrix products its worker
+    threads mostly spin, costing 2-8x the CPU for no speed-up."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
 
 
 def partial_starts(n_samples: int, rate: float = 1.25, min_coverage: float = 0.75) -> tuple[np.ndarray, int]:
