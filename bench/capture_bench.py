@@ -36,6 +36,7 @@ from app.capture import devices as dv  # noqa: E402
 from app.capture.container import RecordingReader, RecordingWriter  # noqa: E402
 from app.capture.recorder import Recorder  # noqa: E402
 from app.capture.resample import StreamResampler  # noqa: E402
+from app.capture.sources import PulseSource  # noqa: E402
 
 
 def pactl(*args: str) -> str:
@@ -101,7 +102,8 @@ def proc_cpu(pid: int) -> float:
 def baseline_parec(sources: list[dv.InputDevice], seconds: float) -> float:
     """CPU seconds of two plain parec processes reading the same monitors to /dev/null."""
     procs = [subprocess.Popen(["parec", f"--device={d.name}", "--format=float32le", f"--rate={int(d.default_samplerate)}",
-                               "--channels=1", "--latency-msec=40"], stdout=subprocess.DEVNULL) for d in sources]
+                               "--channels=1", f"--latency-msec={int(PulseSource.BLOCK_S * 1000)}"],
+                              stdout=subprocess.DEVNULL) for d in sources]
     time.sleep(seconds)
     cpu = sum(proc_cpu(p.pid) for p in procs)
     for p in procs:

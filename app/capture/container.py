@@ -350,6 +350,14 @@ class RecordingReader:
             elif rtype == END:
                 self.end = json.loads(pt)
 
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return self.blocks("float32")
+
+    @property
+    def seconds(self) -> float:
+        """Length from the framing (no decryption)."""
+        return info(self.path).seconds
+
     def read_all(self, dtype: str = "float32") -> np.ndarray:
         parts = list(self.blocks(dtype))
         if not parts:

@@ -75,6 +75,7 @@ class _Channel:
         self.offset0 = 0.0
         self.err = 0.0
         self.lost = source is None
+        self.stopped = False
         self.ready = threading.Event()
         self.silent_frames = 0
         self.silence_warned = False
@@ -187,6 +188,8 @@ class Recorder:
         self._disk_warned = False
         self._stop_reason: str | None = None
         self._done = threading.Event()
+        self._sources_lock = threading.Lock()
+        self._tick = threading.Event()  # set to wake the writer early (commands)
         self.error: BaseException | None = None
         self.summary: RecordingSummary | None = None
 
@@ -264,10 +267,9 @@ class Recorder:
         else:
             if not self._done.is_set():
                 self._q.put(("stop", reason, None))
+                self._tick.set()
             self._thread.join(timeout)
-        for ch in self.channels:
-            if ch.source is not None:
-                ch.source.stop()
+        self._stop_sources()
         if self.error is not None:
             raise KithError(f"recording failed: {self.error}", hint=f"what was recorded is in {self.path}") from self.error
         assert self.summary is not None
@@ -281,6 +283,8 @@ class Recorder:
     def _command(self, name: str) -> None:
         done = threading.Event()
         self._q.put((name, None, done))
+        if self._thread is None:
+            self.pump()
         done.wait(2.0)
 
     def _active(self, t: float) -> float:
@@ -306,7 +310,9 @@ class Recorder:
     def _run(self) -> None:
         try:
             while self._stop_reason is None:
-                self.pump(LEVEL_WINDOW_S)
+                # one tick per level window: drain everything that came, mix both channels once
+                self._tick.wait(LEVEL_WINDOW_S)
+                self.pump()
             self._finish(self._stop_reason)
         except BaseException as e:  # disk full, I/O error: keep what is written, report
             self.error = e
@@ -318,10 +324,15 @@ class Recorder:
                 pass
         finally:
             self._done.set()
-            if self._stop_reason != "user":
-                for ch in self.channels:  # stopped by itself: release the devices now
-                    if ch.source is not None:
-                        threading.Thread(target=ch.source.stop, daemon=True).start()
+            if self._stop_reason != "user":  # stopped by itself: release the devices now
+                threading.Thread(target=self._stop_sources, daemon=True).start()
+
+    def _stop_sources(self) -> None:
+        with self._sources_lock:
+            for ch in self.channels:
+                if ch.source is not None and not ch.stopped:
+                    ch.stopped = True
+                    ch.source.stop()
 
     def _handle(self, item) -> None:
         kind, a, b = item

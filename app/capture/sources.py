@@ -100,7 +100,7 @@ class PulseSource:
     """A named Pulse source through ``parec``; a ``pactl subscribe`` watcher reports its removal
     (PulseAudio would otherwise silently move the stream to the default source)."""
 
-    BLOCK_S = 0.05
+    BLOCK_S = 0.1  # Pulse hands over ~100 ms at a time: few wake-ups, still live enough
 
     def __init__(self, source_name: str, samplerate: float, index: int | None = None, name: str = ""):
         self.source_name = source_name
@@ -123,7 +123,7 @@ class PulseSource:
         if not pulse_available():
             raise KithError("parec/pactl not found", hint="install pulseaudio-utils (works with PipeWire too)")
         cmd = ["parec", f"--device={self.source_name}", "--format=float32le", f"--rate={int(self.samplerate)}",
-               "--channels=1", "--latency-msec=40", "--client-name=Kith", "--stream-name=Kith capture"]
+               "--channels=1", f"--latency-msec={int(self.BLOCK_S * 1000)}", "--client-name=Kith", "--stream-name=Kith capture"]
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
 
         def lost(reason: str) -> None:
@@ -136,7 +136,7 @@ class PulseSource:
 
         def reader() -> None:
             fd = self._proc.stdout.fileno()
-            want = int(self.samplerate * self.BLOCK_S) * 4
+            want = int(self.samplerate * self.BLOCK_S) * 4 * 2
             rest = b""
             while True:
                 data = os.read(fd, want)
