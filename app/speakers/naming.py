@@ -34,7 +34,7 @@ _NOT_NAMES = {
     One Two Three Four Five Everyone Everybody Team Guys Folks Sir Madam Mr Mrs Ms Dr""".split()
 }
 _INTRO = [
-    re.compile(r"\bmy name is\s+" + _NAME),
+    re.compile(r"\b[Mm]y name(?: is|'s)\s+" + _NAME),
     re.compile(r"\b(?:[Tt]his is|[Ii]t's|[Ii]t is)\s+" + _NAME + r"(?=\s+(?:from|at|with|in|here|speaking|calling)\b|\s*[,.!?;]|\s*$)"),
     re.compile(r"\b(?:I'm|I am)\s+" + _NAME + r"(?=\s*[,.!?;]|\s+(?:from|at|with|and|here|speaking|calling|in)\b|\s*$)"),
     re.compile(r"(?:^|[.!?]\s+)" + _NAME + r"\s+(?:here|speaking)\b"),

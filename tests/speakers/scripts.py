@@ -53,7 +53,7 @@ DER_MEETINGS = {
 # naming: self-introductions and addressing, on the "Them" channel of a two-channel call
 INTRO_MEETING = [
     ("me", "Good morning everyone, thanks for joining the call.", 0),
-    ("diane", "Hi, this is Diane from Acme. I run the operations team there.", 1),
+    ("diane", "Hi, this is Linda from Acme. I run the operations team there.", 1),
     ("tom", "And I'm Thomas, I look after the finance side of the project.", 1),
     ("me", "Great. Let us start with the rollout plan for next month.", 0),
     ("diane", "The rollout plan is ready. " + " ".join(SENTENCES[:3]), 1),
