@@ -18,7 +18,7 @@ MAX_POINTS = 5
 
 class _LLMPoint(BaseModel):
     # few fields, short keys, bounded lists: every generated token is a forward pass
-    text: str
+    text: str = Field(max_length=120)  # a cap in the grammar: a looping model cannot run on
     m: list[int] = Field(max_length=2)  # meeting numbers cited, 12 for [M12]
 
 

@@ -30,6 +30,16 @@ def _opts(kith, no_llm: bool = True):
     return BriefOptions(my_name=kith.settings.crm.my_name, llm=None if no_llm else _llm_factory(kith))
 
 
+def open_in_browser(url: str) -> None:
+    """``open_url`` for `connect`: print the address and try the system browser."""
+    import threading
+    import webbrowser
+
+    print(f"Opening Google sign-in in your browser. If nothing opens, visit this address on this machine:\n  {url}",
+          flush=True)
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
 def _print_reports(reports) -> int:
     rows = [(r.source_id, r.kind, r.source, "full" if r.full else "incremental", r.added, r.updated, r.removed,
              f"{r.seconds:.2f}s", r.note) for r in reports]
@@ -39,7 +49,7 @@ def _print_reports(reports) -> int:
 
 # -- calendar ------------------------------------------------------------------------------
 def cmd_connect(kith, args) -> int:
-    from app.calendar.google import connect, load_client_config, open_in_browser
+    from app.calendar.google import connect, load_client_config
 
     if args.provider != "google":  # argparse restricts choices; kept for clarity of the message
         raise KithError(f"unknown calendar provider {args.provider!r}")

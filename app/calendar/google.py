@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
@@ -199,6 +198,7 @@ def _http_status(e: Exception) -> int | None:
 def _call(request: Any, what: str) -> dict:
     from google.auth.exceptions import RefreshError, TransportError
     from googleapiclient.errors import HttpError
+    from httplib2 import HttpLib2Error
 
     try:
         return request.execute(num_retries=2)
@@ -210,7 +210,7 @@ def _call(request: Any, what: str) -> dict:
     except RefreshError as e:
         raise GoogleError("Google no longer accepts Kith's sign-in (the token was revoked or expired)",
                           hint="run `kith calendar connect google --client-secrets FILE` again") from e
-    except (TransportError, OSError) as e:
+    except (TransportError, HttpLib2Error, OSError) as e:
         raise GoogleError(f"could not reach Google Calendar ({type(e).__name__})", hint="check your connection") from e
 
 
@@ -372,13 +372,3 @@ class GoogleCalendarSource:
         return SyncReport(self.record.id, self.record.name, self.kind, added, updated, removed, full=full,
                           seconds=time.perf_counter() - t0, note=note)
 
-
-def open_in_browser(url: str) -> None:
-    """Default ``open_url`` for the CLI: print the address and try the system browser."""
-    import webbrowser
-
-    print(f"Opening Google sign-in in your browser. If nothing opens, visit:\n  {url}", flush=True)
-    try:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    except Exception:
-        pass

@@ -181,7 +181,7 @@ def test_llm_agenda_refs_are_checked(store, seeded):
     gguf = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     from app.extract.llm import LocalLLM
 
-    llm = LocalLLM(gguf, n_threads=2, n_ctx=2048)
+    llm = LocalLLM(gguf, n_threads=1, n_ctx=2048)  # 1 thread: far faster than 2 when the CPU is shared
     b = brief_for_event(store, seeded.event, BriefOptions(llm=lambda: llm))
     assert b.agenda_source == "llm:SmolLM2-135M-Instruct.Q4_1"
     assert all(r in b.refs for p in b.agenda + b.questions for r in p.refs)
