@@ -17,7 +17,7 @@ from app.calendar.model import Attendee
 from app.calendar.repo import CalendarRepo
 from app.core.domain import ActionItem, Note
 
-from conftest import add_event
+from brief_seed import add_event
 
 
 def _check_citations(store, brief, md):
