@@ -94,11 +94,25 @@ class StreamingTranscriber:
         self._worker.start()
 
     # -- producer side (any thread) -----------------------------------------------------------
+    @classmethod
+    def from_settings(cls, model: LoadedWhisper, settings, **kw) -> "StreamingTranscriber":
+        """Endpoint silence, language and beam size from ``TranscribeSettings``."""
+        kw.setdefault("endpoint_silence_ms", settings.vad_min_silence_ms)
+        kw.setdefault("language", settings.language)
+        kw.setdefault("beam_size", settings.beam_size)
+        return cls(model, **kw)
+
     def feed(self, pcm: np.ndarray, channel: int = 0) -> None:
-        """Queue a chunk of mono float32 PCM (any length). Never blocks, never drops."""
+        """Queue a chunk of float32 PCM (any length) for ``channel``; a (n, 2) array feeds
+        channels 0 and 1 at once. Never blocks, never drops."""
         if self._closed:
             raise RuntimeError("StreamingTranscriber is closed")
-        self._q.put(("audio", channel, np.array(pcm, dtype=np.float32, copy=True).reshape(-1)))
+        arr = np.array(pcm, dtype=np.float32, copy=True)
+        if arr.ndim == 2 and arr.shape[1] == 2:
+            self._q.put(("audio", 0, np.ascontiguousarray(arr[:, 0])))
+            self._q.put(("audio", 1, np.ascontiguousarray(arr[:, 1])))
+            return
+        self._q.put(("audio", channel, arr.reshape(-1)))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Process everything fed so far and finalize utterances in progress."""

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from app.core.config import TranscribeSettings
 from app.core.events import EventBus
 from app.transcribe.events import CaughtUp, FinalSegment, Lagging, PartialSegment, StreamError
 from app.transcribe.file import transcribe_file
@@ -95,11 +96,14 @@ def test_two_channels_fed_together_get_their_speakers(dialogue_wav, tiny):
     path, truth = dialogue_wav
     stereo, sr = sf.read(path, dtype="float32")
     rec = Recorder()
-    st = StreamingTranscriber(tiny, on_event=rec, partials=False)
+    st = StreamingTranscriber.from_settings(tiny, TranscribeSettings(), on_event=rec, partials=False)
     n = SR // 10
     for i in range(0, len(stereo), n):  # as the recorder would: both channels, same cadence
-        st.feed(stereo[i:i + n, 0], channel=0)
-        st.feed(stereo[i:i + n, 1], channel=1)
+        if i % (2 * n):
+            st.feed(stereo[i:i + n])  # a (n, 2) block feeds channels 0 and 1
+        else:
+            st.feed(stereo[i:i + n, 0], channel=0)
+            st.feed(stereo[i:i + n, 1], channel=1)
     st.close()
     segs = [e.segment for e in rec.of(FinalSegment)]
     assert len(segs) >= len(truth) * 0.8
