@@ -97,7 +97,20 @@ def speech_regions(audio: np.ndarray, opts: DiarizeOptions) -> list[tuple[float,
         return []
     vo = VadOptions(threshold=opts.vad_threshold, min_silence_duration_ms=opts.min_silence_ms,
                     speech_pad_ms=opts.speech_pad_ms, min_speech_duration_ms=200)
-    return [(d["start"] / SAMPLE_RATE, d["end"] / SAMPLE_RATE) for d in get_speech_timestamps(audio, vo)]
+    # blocks of a minute keep the VAD's memory flat on long recordings (it batches the whole input)
+    block = 60 * SAMPLE_RATE
+    out: list[tuple[float, float]] = []
+    for a in range(0, len(audio), block):
+        chunk = audio[a:a + block]
+        if len(chunk) < SAMPLE_RATE // 10:
+            continue
+        for d in get_speech_timestamps(chunk, vo):
+            s, e = (a + d["start"]) / SAMPLE_RATE, (a + d["end"]) / SAMPLE_RATE
+            if out and s - out[-1][1] < 0.1 and abs(s - a / SAMPLE_RATE) < 0.2:  # joined across the cut
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+    return out
 
 
 # -- windows and embeddings ----------------------------------------------------------------------
@@ -124,15 +137,18 @@ def embed_regions(encoder: VoiceEncoder, audio: np.ndarray, regions, opts: Diari
     starts, lengths, owner = make_windows(regions, opts)
     if not len(starts):
         return starts, lengths, owner, np.zeros((0, 256), np.float32)
-    speech = np.concatenate([audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)] for s, e in regions])
-    audio = normalize_volume(audio, rms_of=speech)
+    sq = n = 0.0
+    for s, e in regions:
+        piece = audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)].astype(np.float64)
+        sq, n = sq + float(np.dot(piece, piece)), n + piece.size
+    audio = normalize_volume(audio, rms_of=float(np.sqrt(sq / max(n, 1))))
     mel = encoder.mel_frames(audio)
     need = int(starts.max()) + PARTIAL_FRAMES
     if need > len(mel):
         mel = np.concatenate([mel, np.zeros((need - len(mel), mel.shape[1]), np.float32)])
     idx = starts[:, None] + np.arange(PARTIAL_FRAMES)[None, :]
     keep = (np.arange(PARTIAL_FRAMES)[None, :] < lengths[:, None]).astype(np.float32)[..., None]
-    batch = 128
+    batch = 64
 
     def run(a: int) -> np.ndarray:
         if cancel is not None:

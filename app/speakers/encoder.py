@@ -23,6 +23,7 @@ PARTIAL_FRAMES = 160  # 1.6 s
 EMBED_DIM = 256
 NORM_TARGET_DBFS = -30.0
 INT16_MAX = 2 ** 15 - 1
+_BLOCK = 32  # LSTM time steps whose input projection is computed at once
 
 
 def _hz_to_mel(f):
@@ -55,16 +56,23 @@ def mel_filterbank(sr: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_ME
     return weights.astype(np.float32)
 
 
-def normalize_volume(wav: np.ndarray, target_dbfs: float = NORM_TARGET_DBFS, rms_of: np.ndarray | None = None) -> np.ndarray:
-    """Raise quiet audio to ``target_dbfs`` (never lowers it), like Resemblyzer's preprocessing."""
+def normalize_volume(wav: np.ndarray, target_dbfs: float = NORM_TARGET_DBFS, rms_of=None) -> np.ndarray:
+    """Raise quiet audio to ``target_dbfs`` (never lowers it), like Resemblyzer's preprocessing.
+    ``rms_of``: measure the level on this array (or take this RMS value, a float) instead of ``wav``."""
     ref = wav if rms_of is None else rms_of
-    if ref.size == 0:
-        return wav
-    rms = float(np.sqrt(np.mean((ref.astype(np.float64) * INT16_MAX) ** 2)))
+    rms = _rms(ref) * INT16_MAX if not isinstance(ref, float) else ref * INT16_MAX
     if rms <= 0:
         return wav
     change = target_dbfs - 20 * np.log10(rms / INT16_MAX)
     return wav if change < 0 else (wav * (10 ** (change / 20))).astype(np.float32)
+
+
+def _rms(x: np.ndarray, step: int = 1 << 20) -> float:
+    """Root mean square without a float64 copy of a long recording."""
+    if x.size == 0:
+        return 0.0
+    acc = sum(float(np.dot(c, c)) for c in (x[a:a + step].astype(np.float64) for a in range(0, x.size, step)))
+    return float(np.sqrt(acc / x.size))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -96,19 +104,24 @@ class VoiceEncoder:
 
     # -- front end -------------------------------------------------------------------------------
     def mel_frames(self, wav: np.ndarray) -> np.ndarray:
-        """Mel power spectrogram, shape (1 + len(wav)//160, 40), frame k centred on sample 160k."""
+        """Mel power spectrogram, shape (1 + len(wav)//160, 40), frame k centred on sample 160k
+        (zero padding at both ends, as librosa's ``center=True, pad_mode="constant"``).
+        Works block by block, so long recordings need no padded copy or big temporaries."""
         wav = np.asarray(wav, dtype=np.float32)
-        padded = np.pad(wav, (N_FFT // 2, N_FFT // 2))
-        n_frames = 1 + (len(padded) - N_FFT) // HOP
-        if n_frames <= 0:
-            return np.zeros((0, N_MELS), np.float32)
-        frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames]
+        n_frames = 1 + len(wav) // HOP
         out = np.empty((n_frames, N_MELS), np.float32)
-        step = 4096  # bounded temporary memory on long recordings
-        for a in range(0, n_frames, step):
-            spec = np.fft.rfft(frames[a:a + step] * self._window, axis=1)
+        half = N_FFT // 2
+        step = 1024
+        for f0 in range(0, n_frames, step):
+            f1 = min(n_frames, f0 + step)
+            s0, s1 = f0 * HOP - half, (f1 - 1) * HOP + half  # samples this block of frames reads
+            chunk = wav[max(0, s0):min(len(wav), s1)]
+            if s0 < 0 or s1 > len(wav):
+                chunk = np.pad(chunk, (max(0, -s0), max(0, s1 - len(wav))))
+            frames = np.lib.stride_tricks.sliding_window_view(chunk, N_FFT)[::HOP][:f1 - f0]
+            spec = np.fft.rfft(frames * self._window, axis=1)
             power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-            out[a:a + step] = power @ self._mel.T
+            out[f0:f1] = power @ self._mel.T
         return out
 
     # -- network ---------------------------------------------------------------------------------
@@ -121,14 +134,15 @@ class VoiceEncoder:
         h = None
         for li, (w_ih, w_hh, bias) in enumerate(self._layers):
             hid = w_hh.shape[0]
-            pre = (x.reshape(b * t, -1) @ w_ih).reshape(b, t, 4 * hid)
-            pre += bias
             h = np.zeros((b, hid), np.float32)
             c = np.zeros((b, hid), np.float32)
             last = li == len(self._layers) - 1
             outs = None if last else np.empty((b, t, hid), np.float32)
             for k in range(t):
-                g = pre[:, k]
+                if k % _BLOCK == 0:  # input projection for a block of steps (bounded memory)
+                    pre = x[:, k:k + _BLOCK] @ w_ih
+                    pre += bias
+                g = pre[:, k % _BLOCK]
                 g += h @ w_hh
                 i_f = _sigmoid(g[:, :2 * hid])
                 gg = np.tanh(g[:, 2 * hid:3 * hid])
