@@ -104,8 +104,11 @@ def collect(store: "Store", event: CalendarEvent, my_name: str = "You", self_ema
     contacts: list[tuple[Person, "Contact | None"]] = []
     all_meetings: dict[int, "Meeting"] = {}
     seen_contacts: set[int] = set()
+    me = my_name.strip().casefold()
     for a in event.attendees:
         if a.is_self or (a.email and a.email.lower() in mine) or a.response == "declined":
+            continue
+        if me and me != "you" and a.name.strip().casefold() == me:  # .ics feeds do not mark the owner
             continue
         c = match_attendee(store, a)
         if c is not None and c.id in seen_contacts:

@@ -95,7 +95,7 @@ def _pending(store: "Store", kind: str) -> list[Suggestion]:
 
 
 def link_meeting(store: "Store", meeting_id: int, event: CalendarEvent, auto_accept: Iterable[str] = (),
-                 self_emails: Iterable[str] = ()) -> LinkReport:
+                 self_emails: Iterable[str] = (), my_name: str = "") -> LinkReport:
     """Tie meeting ``meeting_id`` to ``event``; attendees become participants or suggestions."""
     from app.calendar.repo import CalendarRepo
 
@@ -111,8 +111,11 @@ def link_meeting(store: "Store", meeting_id: int, event: CalendarEvent, auto_acc
         store.meetings.update(m)
         pending_people = {str(s.payload.get("email", "")).lower() for s in _pending(store, "create_contact")}
         pending_domains = {str(s.payload.get("domain", "")).lower() for s in _pending(store, "create_company")}
+        me = my_name.strip().casefold()
         for a in event.attendees:
             if a.is_self or (a.email and a.email.lower() in mine) or a.response == "declined":
+                continue
+            if me and me != "you" and a.name.strip().casefold() == me:  # .ics feeds do not mark the owner
                 continue
             c = match_attendee(store, a)
             if c is not None:
@@ -148,10 +151,12 @@ def link_meeting(store: "Store", meeting_id: int, event: CalendarEvent, auto_acc
     return report
 
 
-def link_if_during_event(store: "Store", meeting_id: int, auto_accept: Iterable[str] = ()) -> LinkReport | None:
-    """Convenience for the pipeline: link a meeting to the event it started during, if any."""
+def link_if_during_event(store: "Store", meeting_id: int, auto_accept: Iterable[str] = (),
+                         my_name: str = "") -> LinkReport | None:
+    """For the pipeline: link a meeting to the event it started during, if any.
+    Call as ``link_if_during_event(store, meeting.id, settings.crm.auto_accept, settings.crm.my_name)``."""
     m = store.meetings.get(meeting_id)
     if m.calendar_event_id is not None:
         return None
     ev = event_for(store, m.started_at)
-    return link_meeting(store, meeting_id, ev, auto_accept) if ev is not None else None
+    return link_meeting(store, meeting_id, ev, auto_accept, my_name=my_name) if ev is not None else None

@@ -97,3 +97,10 @@ def test_no_event_no_link(store):
     m = store.meetings.add(Meeting(title="x", started_at=T0))
     assert link_if_during_event(store, m.id) is None
     assert store.meetings.get(m.id).calendar_event_id is None
+
+
+def test_owner_of_an_ics_feed_is_not_suggested(store):
+    ev = _event(store, attendees=[Attendee("ada@example.com", "Ada Lovelace", organizer=True), Attendee("dave@initech.io", "Dave Ng")])
+    m = store.meetings.add(Meeting(title="", started_at=T0))
+    link_meeting(store, m.id, ev, my_name="Ada Lovelace")
+    assert {s.payload.get("email") for s in store.suggestions.list() if s.kind == "create_contact"} == {"dave@initech.io"}
