@@ -399,9 +399,7 @@ class Recorder:
     def _on_lost(self, ch: _Channel, reason: str) -> None:
         if ch.lost:
             return
-        ch.lost = True
-        ch.pending.clear()
-        ch.pending_len = 0
+        ch.lost = True  # what it delivered before is still emitted; silence after
         self._writer.mark("device_lost", channel=ch.index, at=time.time())
         self._emit(ev.DeviceLost(ch.index, ch.name, reason, self.frames_out))
         if all(c.lost for c in self.channels):

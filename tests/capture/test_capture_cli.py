@@ -31,8 +31,11 @@ def test_devices_json(pulse, capsys):
 
 
 def test_no_input_devices_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    import os
+
     from app.capture import devices as dv
 
+    before = os.environ.get("PULSE_SERVER")
     monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/no-such-server")
     if dv.list_devices():
         pytest.skip("this machine has hardware input devices")
@@ -42,7 +45,10 @@ def test_no_input_devices_is_a_clear_error(monkeypatch, tmp_path, capsys):
     assert rc == 1 and "no audio input devices found" in err
     rc, _out, err = _run(capsys, "record", "--mic", "nonexistent", "--seconds", "1")
     assert rc == 1 and "no audio input devices found" in err
-    monkeypatch.undo()
+    if before is None:
+        monkeypatch.delenv("PULSE_SERVER")
+    else:
+        monkeypatch.setenv("PULSE_SERVER", before)
     dv.list_devices()  # PortAudio back on the real server for the next tests
 
 
