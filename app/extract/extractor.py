@@ -19,8 +19,8 @@ from app.core.errors import KithError
 from app.core.events import CancelToken, EventBus, Progress, emitter
 from app.core.paths import Paths
 from app.extract.llm import ExtractionError, Usage
-from app.extract.owners import find_people
-from app.extract.postprocess import ChunkView, merge, process_chunk
+from app.extract.owners import find_commitments, find_people
+from app.extract.postprocess import ChunkView, add_missed_commitments, merge, process_chunk
 from app.extract.prompt import (
     SUMMARY_SYSTEM,
     meeting_header,
@@ -29,7 +29,7 @@ from app.extract.prompt import (
     system_prompt,
     user_message,
 )
-from app.extract.schema import Audit, ExtractionResult, RawSummary, raw_schema_for
+from app.extract.schema import DEFAULT_CAPS, Audit, ExtractionResult, RawSummary, raw_schema_for
 from app.extract.templates import Template, load_template
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,6 +65,8 @@ class ExtractOptions:
     overlap_segments: int = 2
     max_tokens: int = 700  # generation budget per chunk (terse JSON)
     summary_max_tokens: int = 160
+    # most actions, people, companies, decisions, key points per call (bounds the answer)
+    caps: tuple[int, int, int, int, int] = DEFAULT_CAPS
 
 
 def plan_chunks(lines: list[str], line_tokens: list[int], budget: int, overlap: int) -> list[tuple[int, int]]:
@@ -113,6 +115,7 @@ def extract_meeting(
     template: Template = load_template(ctx.template, ctx.paths)
     people = find_people(segs, ctx.attendees, ctx.user_name)
     by_index = {s.index: s for s in segs}
+    commitments = find_commitments(segs, people)
 
     system = system_prompt(template)
     header = meeting_header(ctx.title, ctx.date, people, ctx.user_notes)
@@ -122,7 +125,7 @@ def extract_meeting(
     room = llm.n_ctx - fixed - opts.max_tokens * 2  # the truncation retry doubles the budget
     budget = max(200, min(opts.chunk_tokens, room))
     spans = plan_chunks(lines, line_tokens, budget, opts.overlap_segments)
-    schema = raw_schema_for(template.signal_keys)
+    schema = raw_schema_for(template.signal_keys, tuple(opts.caps))
 
     usage = Usage()
     prompt_hash = hashlib.sha256(system.encode())
@@ -134,7 +137,9 @@ def extract_meeting(
     for n, (a, b) in enumerate(spans, 1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        msg = user_message(header, lines[a:b], n, len(spans))
+        in_chunk = {s.index for s in segs[a:b]}
+        hints = sorted({c.segment.index for c in commitments if c.segment.index in in_chunk})
+        msg = user_message(header, lines[a:b], n, len(spans), hints)
         prompt_hash.update(msg.encode())
         try:
             raw, _text, u = llm.complete_json(system, msg, schema, opts.max_tokens)
@@ -151,6 +156,7 @@ def extract_meeting(
         raise errors[0]
 
     result = merge(parts, template)
+    add_missed_commitments(result, commitments, by_index, people, ctx.date)
     t_summary = time.perf_counter()
     if len(parts) == 1:
         result.summary = parts[0].summary

@@ -51,6 +51,35 @@ class Usage:
         return dict(self.__dict__)
 
 
+def _max_lengths(node) -> set[int]:
+    out: set[int] = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("maxLength"), int):
+            out.add(node["maxLength"])
+        for v in node.values():
+            out |= _max_lengths(v)
+    elif isinstance(node, list):
+        for v in node:
+            out |= _max_lengths(v)
+    return out
+
+
+def schema_to_gbnf(json_schema: dict) -> str:
+    """GBNF for a JSON schema, tuned: ``maxLength: N`` becomes GBNF's ``char{0,N}`` (the
+    converter spells it as N nested optionals), whitespace is one optional space, and
+    integers are short (segment numbers)."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    gbnf = json_schema_to_gbnf(json.dumps(json_schema))
+    for n in sorted(_max_lengths(json_schema), reverse=True):
+        probe = json_schema_to_gbnf(json.dumps({"type": "object", "properties": {"a": {"type": "string", "maxLength": n}},
+                                                 "required": ["a"]}))
+        m = re.search(r'^a ::= "\\"" (.*) "\\"" space$', probe, re.M)
+        if m:
+            gbnf = gbnf.replace(m.group(1), f"char{{0,{n}}}")
+    return _compact_gbnf(gbnf)
+
+
 def _compact_gbnf(gbnf: str) -> str:
     """Make the grammar's optional whitespace a single optional space: pretty-printed JSON
     costs generation tokens (each one a full forward pass) and buys nothing."""
@@ -161,9 +190,9 @@ class LocalLLM:
         key = (schema.__module__, schema.__qualname__, json.dumps(schema.model_json_schema(), sort_keys=True))
         g = self._grammars.get(key)
         if g is None:
-            from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
+            from llama_cpp.llama_grammar import LlamaGrammar
 
-            gbnf = _compact_gbnf(json_schema_to_gbnf(json.dumps(schema.model_json_schema())))
+            gbnf = schema_to_gbnf(schema.model_json_schema())
             g = LlamaGrammar.from_string(gbnf, verbose=False)
             self._grammars[key] = g
         return g

@@ -245,3 +245,56 @@ def resolve_owner(
     if mp is not None:
         return Ownership(mp, "model", sent, seg)
     return Ownership(None, "none", sent, seg)
+
+
+# --------------------------------------------------------------------------- commitments
+
+_TASK_VERBS = (
+    "send|share|set up|setup|schedule|prepare|draft|review|follow up|call|email|e-mail|book|write|check|update|"
+    "introduce|loop in|circle back|get back|put together|organi[sz]e|arrange|confirm|deliver|finish|fix|run|"
+    "have|create|sign|approve|look into|find|talk to|reach out|invite|order|ship|test|install|complete|submit|"
+    "provide|forward|compile|collect|plan|build|migrate|move|present|demo|walk"
+)
+_COMMIT_RE = re.compile(
+    r"\b(?i:i will|i'll|i'm going to|i am going to|i'm gonna|let me|we will|we'll)\s+(?:(?i:also|then|just|make sure to|try to|get to)\s+)?"
+    r"(?P<task>(?i:" + _TASK_VERBS + r")\b[^.?!]*)"
+)
+_REQUEST_RE = re.compile(
+    _NAME + r",?\s+(?i:can you|could you|would you|will you|please)\s+(?:(?i:also|please)\s+)?(?P<task>(?i:"
+    + _TASK_VERBS + r")\b[^.?!]*)"
+)
+_DOER_TASK_RE = re.compile(
+    r"\b" + _NAME + r"\s+(?i:will|'ll|is going to|is gonna)\s+(?P<task>(?i:" + _TASK_VERBS + r")\b[^.?!]*)"
+)
+
+
+@dataclass
+class Commitment:
+    segment: Segment
+    sentence: str
+    task: str
+
+
+def find_commitments(segments: list[Segment], people: People) -> list[Commitment]:
+    """Sentences that commit someone to a task, found by rule (used as hints for the model
+    and as a backstop for tasks it misses). Owners are resolved later, by ``resolve_owner``."""
+    by_index = {s.index: s for s in segments}
+    out: list[Commitment] = []
+    for s in segments:
+        nxt = by_index.get(s.index + 1)
+        continued = (nxt is not None and nxt.channel == s.channel and s.text.strip()
+                     and s.text.strip()[-1] not in ".!?")
+        sents = sentences(_with_fragment(s, by_index))
+        if continued:
+            sents = sents[:-1]  # the next segment carries this sentence whole
+        for sent in sents:
+            for rx in (_REQUEST_RE, _DOER_TASK_RE):
+                m = rx.search(sent)
+                if m and people.match(m.group(1)) is not None:
+                    out.append(Commitment(s, sent, m.group("task").strip(" ,")))
+                    break
+            else:
+                m = _COMMIT_RE.search(sent)
+                if m:
+                    out.append(Commitment(s, sent, m.group("task").strip(" ,")))
+    return out

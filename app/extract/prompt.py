@@ -25,7 +25,7 @@ Transcript lines look like "[S12] Them: text": S12 is the segment number and "Yo
 
 Rules:
 - Only facts stated in the transcript. Never invent names, numbers or dates. Use "" when unknown.
-- actions: each concrete task someone agreed or was asked to do. task = short verb phrase. owner = who will do it: one of the people listed, "You" for the user, or "unassigned". due = the deadline words exactly as spoken (e.g. "by Friday") or "".
+- actions: EVERY task someone agreed to do or was asked to do ("I will send…", "Ana, can you…", "Tom will…"). task = short verb phrase. owner = who will do it: one of the people listed, "You" for the user, or "unassigned". due = the deadline words exactly as spoken (e.g. "by Friday") or "".
 - decisions: what was agreed. points: up to 5 short key points. people: people who spoke or were named, with company and role if said. companies: organisations named.
 - signals: {signal_help}
 - Be terse: short phrases, no repetition, no speculation.
@@ -85,9 +85,13 @@ def meeting_header(title: str, day: date, people: People, user_notes: str = "") 
     return "\n".join(lines)
 
 
-def user_message(header: str, lines: list[str], part: int = 1, parts: int = 1) -> str:
+def user_message(header: str, lines: list[str], part: int = 1, parts: int = 1, hints: list[int] | None = None) -> str:
     where = f" (part {part} of {parts} of the meeting)" if parts > 1 else ""
-    return f"{header}\n\nTranscript{where}:\n{BEGIN}\n" + "\n".join(lines) + f"\n{END}\n\nWrite the JSON minutes of this transcript."
+    hint = ""
+    if hints:
+        hint = "Segments " + ", ".join(f"S{i}" for i in hints) + " contain commitments: make each one an action.\n"
+    return (f"{header}\n\nTranscript{where}:\n{BEGIN}\n" + "\n".join(lines) + f"\n{END}\n\n{hint}"
+            "Write the JSON minutes of this transcript.")
 
 
 SUMMARY_SYSTEM = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, create_model
 
@@ -20,63 +20,75 @@ from pydantic import BaseModel, Field, create_model
 
 
 class RawItem(BaseModel):
-    text: str
+    text: str = Field(max_length=120)
     seg: list[int] = Field(max_length=3)
 
 
 class RawAction(BaseModel):
-    task: str
-    owner: str
-    due: str
+    task: str = Field(max_length=90)
+    owner: str = Field(max_length=40)
+    due: str = Field(max_length=40)
     seg: list[int] = Field(max_length=3)
 
 
 class RawPerson(BaseModel):
-    name: str
-    company: str
-    role: str
+    name: str = Field(max_length=50)
+    company: str = Field(max_length=50)
+    role: str = Field(max_length=50)
     seg: list[int] = Field(max_length=2)
 
 
 class RawCompany(BaseModel):
-    name: str
+    name: str = Field(max_length=50)
     seg: list[int] = Field(max_length=2)
 
 
 class RawSignal(BaseModel):
-    value: str
+    value: str = Field(max_length=100)
     seg: list[int] = Field(max_length=3)
 
 
 class RawExtractionBase(BaseModel):
-    summary: str
-    points: list[str] = Field(max_length=5)
-    decisions: list[RawItem] = Field(max_length=4)
+    # order matters: the model writes the fields in this order; tasks first, while the
+    # transcript is "fresh", the summary after the details it summarises
     actions: list[RawAction] = Field(max_length=8)
     people: list[RawPerson] = Field(max_length=6)
     companies: list[RawCompany] = Field(max_length=4)
+    decisions: list[RawItem] = Field(max_length=4)
+    points: list[Annotated[str, Field(max_length=100)]] = Field(max_length=5)
+    summary: str = Field(max_length=500)
+
+
+DEFAULT_CAPS = (8, 6, 4, 4, 5)  # most actions, people, companies, decisions, points per call
 
 
 @lru_cache(maxsize=32)
-def raw_schema_for(signal_keys: tuple[str, ...]) -> type[RawExtractionBase]:
-    """The LLM-facing model for a template: the base fields plus one ``signals`` object with
-    a ``{value, seg}`` entry per template signal."""
-    if not signal_keys:
-        return RawExtractionBase
+def raw_schema_for(signal_keys: tuple[str, ...], caps: tuple[int, int, int, int, int] = DEFAULT_CAPS) -> type[BaseModel]:
+    """The LLM-facing model for a template: the base fields (lists bounded by ``caps``, which
+    bounds the answer's length) plus one ``signals`` object with a ``{value, seg}`` entry per
+    template signal (written before the points and summary)."""
     fields = {k: (RawSignal, ...) for k in signal_keys}
-    signals = create_model("RawSignals_" + "_".join(signal_keys), **fields)  # type: ignore[call-overload]
-    return create_model(  # type: ignore[call-overload]
-        "RawExtraction_" + "_".join(signal_keys), __base__=RawExtractionBase, signals=(signals, ...)
-    )
+    signals = create_model("RawSignals_" + "_".join(signal_keys), **fields) if signal_keys else None  # type: ignore[call-overload]
+    cap = dict(zip(("actions", "people", "companies", "decisions", "points"), caps))
+    ordered: dict = {}
+    for name, f in RawExtractionBase.model_fields.items():
+        if name == "points" and signals is not None:
+            ordered["signals"] = (signals, ...)
+        if name in cap:
+            ordered[name] = (f.annotation, Field(max_length=cap[name]))
+        else:
+            ordered[name] = (f.annotation, f)
+    suffix = "_".join(signal_keys) + "_" + "_".join(map(str, caps))
+    return create_model("RawExtraction_" + suffix, **ordered)  # type: ignore[call-overload]
 
 
 class RawSummary(BaseModel):
-    summary: str
+    summary: str = Field(max_length=600)
 
 
 class RawAnswer(BaseModel):
     known: bool
-    answer: str
+    answer: str = Field(max_length=400)
     cite: list[int] = Field(max_length=5)
 
 
