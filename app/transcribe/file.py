@@ -1,6 +1,6 @@
 """Transcribing a recorded file (any format PyAV decodes) with faster-whisper.
 
-* Memory is bounded for any length: the file is decoded in 2-minute blocks
+* Memory is bounded for any length: the file is decoded in 1-minute blocks
   (:func:`app.transcribe.audio.iter_blocks`); each block is cut at its quietest moment near
   the end and the remainder carried into the next block, so no word is split.
 * A 2-channel file (the recorder's layout: 0 = mic/You, 1 = system/Them) is transcribed
@@ -26,7 +26,7 @@ from app.transcribe.audio import SR, iter_blocks, probe
 from app.transcribe.engine import LoadedWhisper, WhisperCache
 
 SPEAKERS = {0: "You", 1: "Them", -1: ""}
-BLOCK_SECONDS = 120.0
+BLOCK_SECONDS = 60.0
 CUT_SEARCH_SECONDS = 8.0
 SILENT_RMS = 1e-4
 SPLIT_GAP_S = 1.5
@@ -203,7 +203,7 @@ def _run(lw: LoadedWhisper, audio: np.ndarray, offset: float, channel: int, lang
     vad = VadOptions(min_silence_duration_ms=settings.vad_min_silence_ms, speech_pad_ms=300)
     gen, info = lw.model.transcribe(
         audio, language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
-        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=False,
+        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True,
     )
     out = []
     speaker = speaker_for(channel)
