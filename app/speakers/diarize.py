@@ -24,6 +24,7 @@ from app.core.domain import Segment, Word
 from app.speakers.encoder import HOP, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, normalize_volume
 
 FPS = SAMPLE_RATE // HOP  # mel frames per second (100)
+CHAIN_WEIGHT = 2.0  # affinity of neighbouring windows in one speech region (tuned on the scripted set)
 
 
 @dataclass
@@ -251,13 +252,14 @@ def _kmeans(x: np.ndarray, k: int, seed: int = 0, n_init: int = 8, iters: int = 
     return best
 
 
-def spectral(emb: np.ndarray, max_k: int = 8, min_k: int = 1) -> np.ndarray:
+def spectral(emb: np.ndarray, max_k: int = 8, min_k: int = 1, chain: np.ndarray | None = None) -> np.ndarray:
     """Auto-tuned spectral clustering (after Park et al. 2019, "NME-SC"): the affinity keeps each
     row's ``p`` nearest neighbours; ``p`` and the number of speakers come from the best ratio of
     ``p`` to the normalised eigengap of the graph Laplacian. Two searches: wide neighbourhoods
-    (p ≤ n/4) decide whether there is more than one voice at all, narrower ones (p ≤ n/6) then
-    find the speakers — they keep a voice with little speech from being swallowed. Returns a
-    cluster id per row."""
+    (p ≤ n/4) decide whether there is more than one voice at all, narrower ones (p ≤ n/6), with
+    an extra edge between neighbouring windows of one speech region (``chain``), then find the
+    speakers — they keep a voice with little speech from being swallowed. Returns a cluster id
+    per row."""
     n = len(emb)
     if n < 4:
         return np.zeros(n, np.int64)
@@ -267,20 +269,26 @@ def spectral(emb: np.ndarray, max_k: int = 8, min_k: int = 1) -> np.ndarray:
     max_k = max(1, min(max_k, n - 1))
     wide = {int(v) for v in np.linspace(2, max(3, n // 4), 12)}
     narrow = {int(v) for v in np.linspace(2, max(3, n // 6), 12)}
-    results = {}
-    for p in sorted(wide | narrow):
+    def solve(p: int, with_chain: bool):
         a = np.zeros_like(sim)
         a[np.repeat(np.arange(n), p), order[:, :p].ravel()] = 1.0
         a = (a + a.T) / 2
+        if with_chain and chain is not None:  # neighbouring windows of one speech region: usually one voice
+            i = np.flatnonzero(chain)
+            a[i, i + 1] = np.maximum(a[i, i + 1], CHAIN_WEIGHT)
+            a[i + 1, i] = a[i, i + 1]
         np.fill_diagonal(a, 0)
         lam, vec = np.linalg.eigh(np.diag(a.sum(axis=1)) - a)
         gaps = np.diff(lam[:max_k + 1])
         k = int(np.argmax(gaps)) + 1 if len(gaps) else 1
         g = gaps.max() / max(lam[-1], 1e-9) if len(gaps) else 0.0
-        results[p] = (p / max(g, 1e-9), k, vec)
-    best_wide = min((results[p] for p in wide), key=lambda r: r[0])
-    best_narrow = min((results[p] for p in narrow), key=lambda r: r[0])
-    _, k, vec = best_narrow if best_wide[1] > 1 else best_wide
+        return p / max(g, 1e-9), k, vec
+
+    best_wide = min((solve(p, False) for p in sorted(wide)), key=lambda r: r[0])
+    if best_wide[1] > 1:
+        _, k, vec = min((solve(p, True) for p in sorted(narrow)), key=lambda r: r[0])
+    else:
+        _, k, vec = best_wide
     k = max(min_k, min(k, max_k))
     if k == 1:
         return np.zeros(n, np.int64)
@@ -303,7 +311,9 @@ def diarize_audio(audio: np.ndarray, encoder: VoiceEncoder, opts: DiarizeOptions
     if opts.method == "spectral":
         groups = _chunks(owner, opts.max_nodes)
         node_emb = np.stack([emb[g].mean(axis=0) for g in groups])
-        node_labels = spectral(node_emb, max_k=max_k or 8, min_k=opts.min_speakers)
+        node_owner = np.array([owner[g[0]] for g in groups])
+        chain = node_owner[1:] == node_owner[:-1]
+        node_labels = spectral(node_emb, max_k=max_k or 8, min_k=opts.min_speakers, chain=chain)
         labels = np.zeros(len(emb), np.int64)
         for g, lab in zip(groups, node_labels):
             labels[g] = lab
