@@ -31,8 +31,9 @@ SYSTEM = (
     "You prepare a busy professional for a meeting. From the facts given, propose a short agenda "
     "(at most 4 points) and questions to ask (at most 3). Use only the facts given; do not invent names, "
     "numbers or events. Each point is one short sentence; in m list the numbers of the meetings it rests on "
-    "(12 for [M12]), or [] when none. "
-    "Answer with JSON only."
+    "(12 for a fact marked [M12]), or [] when none. "
+    'Example: {"agenda": [{"text": "Check on Bob\'s usage numbers", "m": [12]}], '
+    '"questions": [{"text": "Is the 2027 budget confirmed?", "m": [12]}]}. Answer with JSON only.'
 )
 
 
@@ -66,21 +67,50 @@ def _refs(raw: list[str], known: set[str]) -> list[str]:
     return out
 
 
-def _points(items: list[Any], known: set[str]) -> list[Point]:
+def fact_lines(b: Brief) -> list[tuple[str, str]]:
+    """(text, ref) for every cited fact, most specific first: what an uncited point may rest on."""
+    out = [(i.text, i.ref) for i in b.you_promised + b.they_promised if i.ref]
+    out += [(f"{d.title} {d.stage} {d.next_step}", d.ref) for d in b.deals if d.ref]
+    out += [(s.text, s.ref) for s in b.signals if s.ref]
+    out += [(f"{m.title}. {m.summary}", m.ref) for m in b.meetings]
+    return out
+
+
+_STOP = {"about", "after", "again", "check", "discuss", "from", "have", "into", "last", "make", "next", "on", "review",
+         "share", "that", "their", "them", "they", "this", "what", "when", "will", "with", "your", "promised", "follow"}
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 4 and w not in _STOP}
+
+
+def ground(text: str, facts: list[tuple[str, str]], min_shared: int = 2) -> list[str]:
+    """The ref of the fact a point restates (shared content words), when the model cited none."""
+    words = _words(text)
+    best, ref = 0, None
+    for fact, r in facts:
+        n = len(words & _words(fact))
+        if n > best:
+            best, ref = n, r
+    return [ref] if ref and best >= min(min_shared, max(1, len(words))) else []
+
+
+def _points(items: list[Any], known: set[str], facts: list[tuple[str, str]]) -> list[Point]:
     out, seen = [], set()
     for it in items[:MAX_POINTS]:
         text = re.sub(r"\s*\[M\d+\]", "", it.text).strip()[:240]
         if not text or text.casefold() in seen:
             continue
         seen.add(text.casefold())
-        out.append(Point(text=text, refs=_refs([f"M{n}" for n in it.m] + re.findall(r"M\d+", it.text), known)))
+        refs = _refs([f"M{n}" for n in it.m] + re.findall(r"M\d+", it.text), known) or ground(text, facts)
+        out.append(Point(text=text, refs=refs))
     return out
 
 
 def llm_agenda(b: Brief, llm: "LocalLLM", max_tokens: int = 320) -> tuple[list[Point], list[Point]]:
     answer, _raw, _usage = llm.complete_json(SYSTEM, facts_text(b), AgendaAnswer, max_tokens=max_tokens)
-    known = set(b.refs)
-    return _points(answer.agenda, known), _points(answer.questions, known)
+    known, facts = set(b.refs), fact_lines(b)
+    return _points(answer.agenda, known, facts), _points(answer.questions, known, facts)
 
 
 def rules_agenda(b: Brief) -> tuple[list[Point], list[Point]]:

@@ -200,3 +200,18 @@ def test_model_unavailable_falls_back_to_rules(store, seeded):
     b = brief_for_event(store, seeded.event, BriefOptions(llm=broken))
     assert b.agenda_source == "rules" and b.agenda
     assert "unavailable" in to_markdown(b)
+
+
+def test_uncited_model_points_are_grounded_or_left_uncited(store, seeded):
+    from app.brief.agenda import AgendaAnswer, _points, fact_lines
+
+    b = collect(store, seeded.event)
+    P = f"M{seeded.pricing.id}"
+    ans = AgendaAnswer.model_validate({
+        "agenda": [{"text": "Check on the usage numbers Bob promised", "m": []},  # restates a cited fact
+                   {"text": "Talk about the weather", "m": []},  # grounded in nothing
+                   {"text": "Review pricing", "m": [999, seeded.pricing.id]}],  # one unknown ref dropped
+        "questions": []})
+    pts = _points(ans.agenda, set(b.refs), fact_lines(b))
+    assert [(p.text, p.refs) for p in pts] == [("Check on the usage numbers Bob promised", [P]),
+                                               ("Talk about the weather", []), ("Review pricing", [P])]
