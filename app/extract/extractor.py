@@ -61,7 +61,7 @@ class MeetingContext:
 
 @dataclass
 class ExtractOptions:
-    chunk_tokens: int = 2000  # transcript tokens per call (≈ 8 minutes of talk)
+    chunk_tokens: int = 2400  # transcript tokens per call (≈ 10 minutes of talk)
     overlap_segments: int = 2
     max_tokens: int = 700  # generation budget per chunk (terse JSON)
     summary_max_tokens: int = 160
@@ -122,7 +122,7 @@ def extract_meeting(
     lines = [segment_line(s, people.user.name) for s in segs]
     line_tokens = [llm.count_tokens(line) + 1 for line in lines]
     fixed = llm.count_tokens(system) + llm.count_tokens(user_message(header, [], 9, 9)) + 64
-    room = llm.n_ctx - fixed - opts.max_tokens * 2  # the truncation retry doubles the budget
+    room = llm.n_ctx - fixed - opts.max_tokens  # (a truncation retry gets whatever context is left)
     budget = max(200, min(opts.chunk_tokens, room))
     spans = plan_chunks(lines, line_tokens, budget, opts.overlap_segments)
     schema = raw_schema_for(template.signal_keys, tuple(opts.caps))

@@ -81,9 +81,9 @@ def schema_to_gbnf(json_schema: dict) -> str:
 
 
 def _compact_gbnf(gbnf: str) -> str:
-    """Make the grammar's optional whitespace a single optional space: pretty-printed JSON
-    costs generation tokens (each one a full forward pass) and buys nothing."""
-    gbnf = re.sub(r'(?m)^space ::= .*$', 'space ::= " "?', gbnf)
+    """No optional whitespace in the JSON: every space is a generated token (a full forward pass)
+    and buys nothing."""
+    gbnf = re.sub(r'(?m)^space ::= .*$', 'space ::= ""', gbnf)
     # segment numbers: small non-negative integers (no 20-digit runaways)
     return re.sub(r"(?m)^integer ::= .*$", "integer ::= [0-9]{1,4} space", gbnf)
 

@@ -60,6 +60,7 @@ class Person:
 class People:
     user: Person
     others: list[Person] = field(default_factory=list)
+    user_aliases: set[str] = field(default_factory=set)  # names the user introduced themself by
 
     def all(self) -> list[Person]:
         return [self.user, *self.others]
@@ -73,7 +74,7 @@ class People:
         if not n:
             return None
         low = n.lower()
-        if low in {"you", "me", "i", "myself", "user", "the user", self.user.name.lower()}:
+        if low in {"you", "me", "i", "myself", "user", "the user", self.user.name.lower()} or low in self.user_aliases:
             return self.user
         for p in self.all():
             pl = p.name.lower()
@@ -128,6 +129,8 @@ def find_people(segments: list[Segment], attendees: list[tuple[str, str | None]]
         for m in _INTRO_RE.finditer(seg.text):
             if not is_user_segment(seg, user_name):
                 people.add(m.group(1), "introduced", company=(m.group(2) or "").strip())
+            elif m.group(1).split()[0].lower() not in _NOT_NAMES:
+                people.user_aliases.add(m.group(1).lower())
         for m in _ADDRESS_RE.finditer(seg.text):
             people.add(m.group(1), "addressed")
     # "Tom will set up the pilot": only names already known, or repeated as doers

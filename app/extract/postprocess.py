@@ -161,6 +161,7 @@ def process_chunk(raw: "RawExtractionBase | BaseModel", view: ChunkView, people:
             continue
         known = people.match(name, min_score=90)
         if known is not None and known.is_user:
+            out.dropped.append(DroppedItem(kind="person", text=name, evidence=p.seg, reason="this is the user"))
             continue  # the user is not a contact suggestion
         cited, bad = view.cited(p.seg)
         window_text = " ".join(s.text + " " + s.speaker for s in view.window(cited)) if cited else ""

@@ -42,6 +42,7 @@ def test_people_found_from_introductions_and_addressing():
     assert names["Maria Lopez"].email == "maria@acmefreight.com"
     assert names["Maria Lopez"].company == "Acme Freight"
     assert "Alex" not in names  # the user's own introduction is the user, not a contact
+    assert people.match("Alex") is people.user
 
 
 def test_owners_follow_the_transcript_not_the_model():
