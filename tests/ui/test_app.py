@@ -1,0 +1,98 @@
+"""The app on a fresh profile and its plumbing: every page opens on the real store with an
+intentional empty state; tasks run off the GUI thread; the core never imports Qt."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from conftest import banner_text, db, idle
+
+from app.ui.main_window import PAGES
+
+
+def test_every_page_opens_with_empty_states(window, ctx, qtbot):
+    for key, *_ in PAGES:
+        page = window.go(key)
+        idle(ctx, qtbot)
+        assert page.isVisible()
+    assert banner_text(window) == "", banner_text(window)
+    meetings = window.page("meetings")
+    window.go("meetings")
+    idle(ctx, qtbot)
+    assert meetings.right.currentWidget() is meetings.empty
+    window.go("review")
+    idle(ctx, qtbot)
+    assert window.page("review").stack.currentWidget() is window.page("review").empty
+    window.go("actions")
+    idle(ctx, qtbot)
+    assert window.page("actions").stack.currentWidget() is window.page("actions").empty
+    window.go("people")
+    idle(ctx, qtbot)
+    assert window.page("people").contacts.right.currentWidget() is window.page("people").contacts.empty
+    # the database was created by the DB lane, never by the GUI thread
+    assert ctx.kith.paths.database.exists()
+
+
+def test_db_work_runs_on_one_thread_and_never_the_gui(ctx, qtbot):
+    seen = set()
+    for _ in range(5):
+        db(ctx, lambda s: seen.add(threading.get_ident()))
+    assert len(seen) == 1 and threading.get_ident() not in seen
+
+
+def test_worker_errors_become_readable_messages(window, ctx, qtbot):
+    from app.core.errors import KithError
+
+    def boom(store):
+        raise KithError("the thing is broken", hint="fix the thing")
+
+    ctx.tasks.db(boom, name="boom")
+    idle(ctx, qtbot)
+    assert "the thing is broken" in banner_text(window) and "fix the thing" in banner_text(window)
+
+    ctx.tasks.db(lambda s: 1 / 0, name="zero")
+    idle(ctx, qtbot)
+    text = banner_text(window)
+    assert "Something went wrong" in text and "Traceback" not in text
+
+
+def test_cancel_reaches_a_running_model_task(ctx, qtbot):
+    import time
+
+    from app.core.errors import Cancelled
+
+    def slow(kith, h):
+        for _ in range(500):
+            h.cancel_token.raise_if_cancelled()
+            time.sleep(0.01)
+        return "finished"
+
+    results = []
+    h = ctx.tasks.model(slow, results.append, results.append, name="slow")
+    qtbot.waitUntil(lambda: h.state == "running", timeout=5000)
+    h.cancel()
+    idle(ctx, qtbot)
+    assert h.state == "cancelled" and isinstance(h.error, Cancelled) and results == []
+
+
+def test_core_does_not_import_qt_and_kith_app_is_registered():
+    code = ("import sys, app.ui.cli, argparse; p = argparse.ArgumentParser(); s = p.add_subparsers(); app.ui.cli.register(s);"
+            "a = p.parse_args(['app', '--wizard']); assert a.wizard; assert 'PySide6' not in sys.modules; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_geometry_is_remembered(ctx, qtbot):
+    from app.ui.main_window import MainWindow
+
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    w.resize(760, 540)
+    idle(ctx, qtbot)
+    w.close()
+    w2 = MainWindow(ctx)
+    qtbot.addWidget(w2)
+    assert (w2.width(), w2.height()) == (760, 540)
+    w2.close()
