@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(w)
         if hasattr(w, "refresh"):
             w.refresh()
+        self.refresh_badges()
 
     def current_key(self) -> str:
         return PAGES[self.nav.currentRow()][0]

@@ -119,7 +119,7 @@ class _ListDetail(QWidget):
         self.filter.textChanged.connect(self._apply_filter)
         self.list = QListWidget()
         self.list.setAccessibleName(self.kind.capitalize())
-        self.list.currentItemChanged.connect(lambda it, _p=None: it is not None and self.select(it.data(Qt.ItemDataRole.UserRole)))
+        self.list.currentItemChanged.connect(self._on_current)
         self.add_btn = button(action_text, self.add_new, name=action_text)
         left = QWidget()
         left.setLayout(vbox(self.filter, self.list, self.add_btn, spacing=6))
@@ -138,10 +138,15 @@ class _ListDetail(QWidget):
         self.setLayout(vbox(split))
         self.current = None
         self._want: int | None = None
+        self._selected: int | None = None
+
+    def _on_current(self, item, _prev=None) -> None:
+        if item is not None:
+            self._selected = item.data(Qt.ItemDataRole.UserRole)
+            self.select(self._selected)
 
     def fill(self, records: list, label) -> None:
-        sel = self._want if self._want is not None else (self.current.id if self.current else None)
-        self._want = None
+        sel = self._want if self._want is not None else self._selected
         self.list.blockSignals(True)
         self.list.clear()
         for r in records:
@@ -154,6 +159,8 @@ class _ListDetail(QWidget):
             self.right.setCurrentWidget(self.empty)
             return
         row = next((i for i in range(self.list.count()) if self.list.item(i).data(Qt.ItemDataRole.UserRole) == sel), 0)
+        if self._want is not None and self.list.item(row).data(Qt.ItemDataRole.UserRole) == self._want:
+            self._want = None  # found: later refreshes keep the current selection
         self.list.setCurrentRow(-1)
         self.list.setCurrentRow(row)  # → select
 
