@@ -32,6 +32,7 @@ class DiarizeOptions:
     threshold: float = 0.30  # stop merging below this centred-cosine similarity (tuned on tests/speakers)
     step_s: float = 0.8  # window hop: 50 % overlap of the 1.6 s windows
     min_region_s: float = 0.4  # shorter speech bursts are labelled from their neighbours
+    vote_min_s: float = 1.0  # windows shorter than this help clustering but do not label frames
     min_cluster_s: float = 3.0  # a "speaker" with less speech than this is folded into the nearest one
     max_speakers: int | None = None
     min_speakers: int = 1
@@ -330,7 +331,10 @@ def diarize_audio(audio: np.ndarray, encoder: VoiceEncoder, opts: DiarizeOptions
     total = int(round(regions[-1][1] * FPS)) + PARTIAL_FRAMES + 1
     acc = np.zeros((total, k), np.float32)
     cnt = np.zeros(total, np.float32)
-    for s, ln, sc in zip(starts, lengths, win_scores):
+    voters = lengths >= int(opts.vote_min_s * FPS)
+    if not voters.any():
+        voters[:] = True
+    for s, ln, sc in zip(starts[voters], lengths[voters], win_scores[voters]):
         # triangular weight: a window speaks most for its centre
         w = 1.0 - np.abs(np.linspace(-1, 1, int(ln))) * 0.8
         acc[s:s + ln] += w[:, None] * sc[None, :]

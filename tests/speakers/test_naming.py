@@ -205,3 +205,30 @@ def test_erasing_a_person_removes_their_voice_profile(kith):
     erase_person(store, gone.id)
     assert P.count(store, gone.id) == 0 and P.count(store, keep.id) == 1
     assert set(P.profiles(store)) == {keep.id}
+
+
+def test_demo_meeting_lines_get_the_right_names(transcribe, encoder):
+    """The bundled demo call (resources/samples): two customer voices share channel 1; Tom introduces
+    himself, Maria's introduction is garbled by ASR but she answers "Maria, can you …"."""
+    import tomllib
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "resources" / "samples"
+    meta = tomllib.loads((sample / "demo_sales_call.toml").read_text())
+    path = sample / meta["audio"]
+    out = diarize_and_name(path, transcribe(path), attendees=[(a["name"], a["email"]) for a in meta["attendees"]],
+                           encoder=encoder)
+    lines = "\n".join(f"{s.start:6.1f} {s.speaker:12} {s.text}" for s in out)
+    assert {s.speaker for s in out} == {"You", "Maria Lopez", "Tom Becker"}, lines
+
+    def who(phrase):
+        hits = {s.speaker for s in out if phrase in s.text.lower()}
+        assert len(hits) == 1, (phrase, hits, lines)
+        return hits.pop()
+
+    assert who("run operations") == "Tom Becker"
+    assert who("fuel invoices") == "Tom Becker"
+    assert who("pilot running") == "Tom Becker"
+    assert who("concern is security") == "Maria Lopez"
+    assert who("signs off") == "Maria Lopez"
+    assert who("security questionnaire") == "You"
