@@ -184,13 +184,13 @@ def bench_brief(home: Path, models: Path, with_llm: bool, model: str, threads: i
     ev = seed_history(store)
     out: dict = {}
     reads = []
-    for _ in range(5):
+    for _ in range(20):
         t0 = time.perf_counter()
         collect(store, ev)
         reads.append(time.perf_counter() - t0)
     out["collect_s"] = statistics.median(reads)
     runs = []
-    for _ in range(5):
+    for _ in range(20):
         t0 = time.perf_counter()
         b = brief_for_event(store, ev, BriefOptions(), force=True)
         to_markdown(b)

@@ -18,22 +18,20 @@ MAX_POINTS = 5
 
 class _LLMPoint(BaseModel):
     # few fields, short keys, bounded lists: every generated token is a forward pass
-    text: str = Field(max_length=120)  # a cap in the grammar: a looping model cannot run on
+    text: str = Field(max_length=90)  # a cap in the grammar: a looping model cannot run on
     m: list[int] = Field(max_length=2)  # meeting numbers cited, 12 for [M12]
 
 
 class AgendaAnswer(BaseModel):
-    agenda: list[_LLMPoint] = Field(max_length=4)
-    questions: list[_LLMPoint] = Field(max_length=3)
+    agenda: list[_LLMPoint] = Field(min_length=2, max_length=4)  # at least some: "[]" is a lazy valid answer
+    questions: list[_LLMPoint] = Field(min_length=1, max_length=2)
 
 
 SYSTEM = (
     "You prepare a busy professional for a meeting. From the facts given, propose a short agenda "
-    "(at most 4 points) and questions to ask (at most 3). Use only the facts given; do not invent names, "
+    "(2 to 4 points) and questions to ask (1 or 2). Use only the facts given; do not invent names, "
     "numbers or events. Each point is one short sentence; in m list the numbers of the meetings it rests on "
-    "(12 for a fact marked [M12]), or [] when none. "
-    'Example: {"agenda": [{"text": "Check on Bob\'s usage numbers", "m": [12]}], '
-    '"questions": [{"text": "Is the 2027 budget confirmed?", "m": [12]}]}. Answer with JSON only.'
+    "(12 for a fact marked [M12]), or [] when none. Answer with JSON only."
 )
 
 
@@ -95,6 +93,12 @@ def ground(text: str, facts: list[tuple[str, str]], min_shared: int = 2) -> list
     return [ref] if ref and best >= min(min_shared, max(1, len(words))) else []
 
 
+def supports(text: str, ref: str, facts: list[tuple[str, str]]) -> bool:
+    """A model's citation is kept only if a fact from that meeting shares a content word with the point."""
+    words = _words(text)
+    return any(words & _words(f) for f, r in facts if r == ref)
+
+
 def _points(items: list[Any], known: set[str], facts: list[tuple[str, str]]) -> list[Point]:
     out, seen = [], set()
     for it in items[:MAX_POINTS]:
@@ -102,12 +106,13 @@ def _points(items: list[Any], known: set[str], facts: list[tuple[str, str]]) -> 
         if not text or text.casefold() in seen:
             continue
         seen.add(text.casefold())
-        refs = _refs([f"M{n}" for n in it.m] + re.findall(r"M\d+", it.text), known) or ground(text, facts)
+        claimed = _refs([f"M{n}" for n in it.m] + re.findall(r"M\d+", it.text), known)
+        refs = [r for r in claimed if supports(text, r, facts)] or ground(text, facts)
         out.append(Point(text=text, refs=refs))
     return out
 
 
-def llm_agenda(b: Brief, llm: "LocalLLM", max_tokens: int = 320) -> tuple[list[Point], list[Point]]:
+def llm_agenda(b: Brief, llm: "LocalLLM", max_tokens: int = 360) -> tuple[list[Point], list[Point]]:
     answer, _raw, _usage = llm.complete_json(SYSTEM, facts_text(b), AgendaAnswer, max_tokens=max_tokens)
     known, facts = set(b.refs), fact_lines(b)
     return _points(answer.agenda, known, facts), _points(answer.questions, known, facts)

@@ -179,8 +179,12 @@ def collect(store: "Store", event: CalendarEvent, my_name: str = "You", self_ema
                                          deal_id=d.id, ref=cite(latest) if latest else None))
 
     # latest signals: from the minutes of the most recent meetings, newest first
+    seen_signals: set[str] = set()
     for m in recent[:3]:
         for s in signals_of(store, m.id)[:6]:
+            if s.casefold() in seen_signals:  # the same signal again: the newest citation is enough
+                continue
+            seen_signals.add(s.casefold())
             brief.signals.append(Signal(text=_clip(s, 200), ref=cite(m)))
     return brief
 

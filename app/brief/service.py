@@ -59,8 +59,12 @@ def brief_for_event(store: "Store", event: CalendarEvent, opts: BriefOptions | N
             brief.notes.append(f"The local language model is unavailable ({e.message}); agenda from rules.")
     if llm is not None:
         try:
-            brief.agenda, brief.questions = llm_agenda(brief, llm)
-            brief.agenda_source = _llm_name(llm)
+            agenda, questions = llm_agenda(brief, llm)
+            if agenda:
+                brief.agenda, brief.questions = agenda, questions
+                brief.agenda_source = _llm_name(llm)
+            else:
+                brief.notes.append("The local language model proposed no agenda; agenda from rules.")
         except KithError as e:
             brief.notes.append(f"The local language model gave no usable agenda ({e.message}); agenda from rules.")
     if not brief.agenda_source.startswith("llm"):

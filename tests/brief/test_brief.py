@@ -183,8 +183,8 @@ def test_llm_agenda_refs_are_checked(store, seeded):
 
     llm = LocalLLM(gguf, n_threads=1, n_ctx=2048)  # 1 thread: far faster than 2 when the CPU is shared
     b = brief_for_event(store, seeded.event, BriefOptions(llm=lambda: llm))
-    assert b.agenda_source == "llm:SmolLM2-135M-Instruct.Q4_1"
-    assert all(r in b.refs for p in b.agenda + b.questions for r in p.refs)
+    assert b.agenda_source == "llm:SmolLM2-135M-Instruct.Q4_1", b.notes
+    assert b.agenda and all(r in b.refs for p in b.agenda + b.questions for r in p.refs), b.notes
     assert "suggested by the local model" in to_markdown(b) or not b.agenda
     # the LLM brief is kept when a rules-only brief is asked for with the same facts
     again = brief_for_event(store, seeded.event, BriefOptions())
@@ -211,7 +211,21 @@ def test_uncited_model_points_are_grounded_or_left_uncited(store, seeded):
         "agenda": [{"text": "Check on the usage numbers Bob promised", "m": []},  # restates a cited fact
                    {"text": "Talk about the weather", "m": []},  # grounded in nothing
                    {"text": "Review pricing", "m": [999, seeded.pricing.id]}],  # one unknown ref dropped
-        "questions": []})
+        "questions": [{"text": "Anything else?", "m": []}]})
     pts = _points(ans.agenda, set(b.refs), fact_lines(b))
     assert [(p.text, p.refs) for p in pts] == [("Check on the usage numbers Bob promised", [P]),
                                                ("Talk about the weather", []), ("Review pricing", [P])]
+
+
+def test_model_citations_must_be_supported(store, seeded):
+    from app.brief.agenda import AgendaAnswer, _points, fact_lines
+
+    b = collect(store, seeded.event)
+    P, D = f"M{seeded.pricing.id}", f"M{seeded.discovery.id}"
+    ans = AgendaAnswer.model_validate({
+        "agenda": [{"text": "Replace the legacy tool", "m": [seeded.pricing.id]},  # wrong meeting: the discovery call said so
+                   {"text": "Confirm the 2027 budget", "m": [seeded.pricing.id]}],
+        "questions": [{"text": "Any news?", "m": [seeded.discovery.id]}]})  # nothing in common with that meeting
+    agenda = _points(ans.agenda, set(b.refs), fact_lines(b))
+    assert [(p.text, p.refs) for p in agenda] == [("Replace the legacy tool", [D]), ("Confirm the 2027 budget", [P])]
+    assert _points(ans.questions, set(b.refs), fact_lines(b))[0].refs == []
