@@ -51,7 +51,7 @@ class LiveSession(QObject):
         super().__init__()
         self.ctx = ctx
         self.state = "idle"
-        self.event = None  # calendar event the recording belongs to
+        self.calendar_event = None  # calendar event the recording belongs to
         self.title = ""
         self.notes_text = lambda: ""  # set by the view: the notes pad's text
         self.meeting_id: int | None = None
@@ -84,7 +84,7 @@ class LiveSession(QObject):
     def start(self, event=None, title: str = "") -> None:
         if self.state not in ("idle",):
             return
-        self.event = event
+        self.calendar_event = event
         self.title = title or (event.title if event is not None else f"Meeting {datetime.now():%d %b %H:%M}")
         self.meeting_id = None
         self._set("starting")
@@ -172,7 +172,7 @@ class LiveSession(QObject):
         run = self._run
         self._set("stopping")
         notes = self.notes_text() or ""
-        event = self.event
+        event = self.calendar_event
         title = self.title
 
         def stop_blocking(h):

@@ -103,9 +103,12 @@ class MainWindow(QMainWindow):
         self.tray = None
         self._setup_tray()
         self._restore_geometry()
-        self.go("today")
+        # Show the first page at once; its data (and the store) load after the first paint.
+        self._deferred = True
+        self.nav.setCurrentRow(0)
+        self._deferred = False
+        self.painted.connect(lambda: QTimer.singleShot(0, self._load_current))
         ctx.on("suggestions_changed", lambda _v: self.refresh_badges())
-        QTimer.singleShot(0, self.refresh_badges)
 
     # -- pages -------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -129,6 +132,14 @@ class MainWindow(QMainWindow):
             return
         w = self.page(PAGES[row][0])
         self.stack.setCurrentWidget(w)
+        if getattr(self, "_deferred", False):
+            return
+        if hasattr(w, "refresh"):
+            w.refresh()
+        self.refresh_badges()
+
+    def _load_current(self) -> None:
+        w = self.stack.currentWidget()
         if hasattr(w, "refresh"):
             w.refresh()
         self.refresh_badges()

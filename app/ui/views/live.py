@@ -60,7 +60,7 @@ class TranscriptList(QListWidget):
         keep = set(id(p) for p in self._partials.values())
         return [self.item(i).text() for i in range(self.count()) if id(self.item(i)) not in keep]
 
-    def reset(self) -> None:
+    def reset_lines(self) -> None:
         self.clear()
         self._partials.clear()
 
@@ -200,9 +200,9 @@ class LiveView(QWidget):
     def start(self, event=None) -> None:
         if self.session.state != "idle":
             return
-        self.transcript.reset()
+        self.transcript.reset_lines()
         if self.compact is not None:
-            self.compact.transcript.reset()
+            self.compact.transcript.reset_lines()
         self.warning.hide()
         if event is not None:
             self.title.setText(event.title)

@@ -63,7 +63,7 @@ class EventCard(QFrame):
     def __init__(self, view: "TodayView", ev, brief_md: str | None):
         super().__init__()
         self.setProperty("card", True)
-        self.event = ev
+        self.cal_event = ev
         start = ev.local_start()
         when = "All day" if ev.all_day else f"{start:%a %H:%M}–{ev.local_end():%H:%M}"
         who = ", ".join(a.label() for a in ev.others()[:4]) if hasattr(ev, "others") else ""
