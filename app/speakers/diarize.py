@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from app.core.domain import Segment, Word
-from app.speakers.encoder import HOP, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, normalize_volume
+from app.speakers.encoder import HOP, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, normalize_volume, one_blas_thread
 
 FPS = SAMPLE_RATE // HOP  # mel frames per second (100)
 CHAIN_WEIGHT = 2.0  # affinity of neighbouring windows in one speech region (tuned on the scripted set)
@@ -308,6 +308,14 @@ def diarize_audio(audio: np.ndarray, encoder: VoiceEncoder, opts: DiarizeOptions
     if len(emb) == 0:  # only tiny bursts: one anonymous speaker
         return _single(regions, None)
     centred = _l2(emb - emb.mean(axis=0)) if (len(emb) > 2 and opts.centre) else emb
+    with one_blas_thread():  # single-threaded LAPACK: the same input gives the same clusters, always
+        labels = _cluster(emb, centred, owner, lengths, opts)
+    if labels.max() == 0:
+        return _single(regions, _l2(emb.mean(axis=0)))
+    return _label_frames(regions, starts, lengths, emb, centred, labels, opts)
+
+
+def _cluster(emb, centred, owner, lengths, opts: DiarizeOptions) -> np.ndarray:
     max_k = opts.max_speakers
     if opts.method == "spectral":
         groups = _chunks(owner, opts.max_nodes)
@@ -321,9 +329,10 @@ def diarize_audio(audio: np.ndarray, encoder: VoiceEncoder, opts: DiarizeOptions
     else:
         labels = ahc(centred, opts.threshold, max_k=max_k, min_k=opts.min_speakers)
     labels = _fold_small(labels, centred, lengths / FPS * 0.5, opts)
-    labels = _merge_close(labels, emb, opts.merge_threshold)
-    if labels.max() == 0:
-        return _single(regions, _l2(emb.mean(axis=0)))
+    return _merge_close(labels, emb, opts.merge_threshold)
+
+
+def _label_frames(regions, starts, lengths, emb, centred, labels, opts: DiarizeOptions) -> Diarization:
     # frame scores: similarity of the covering windows to each speaker centroid, smoothed in time
     k = int(labels.max()) + 1
     cents = _l2(np.stack([centred[labels == c].mean(axis=0) for c in range(k)]))
