@@ -47,7 +47,7 @@ def ics_text(now: datetime) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def seed(kith, llm: str | None) -> None:
+def seed(kith, llm: str | None, transcript_only: bool = False) -> None:
     from app.calendar.ics import add_feed
     from app.core.domain import Contact
     from app.meetings.pipeline import ProcessOptions, process_file
@@ -56,6 +56,13 @@ def seed(kith, llm: str | None) -> None:
     if not store.contacts.find_by_email("dana@northwind.example"):
         store.contacts.add(Contact(name="Dana Whitfield", emails=["dana@northwind.example"], title="Head of Support",
                                    source="calendar"))
+    if not store.meetings.list(limit=1) and transcript_only:  # layout checks: no LLM, no minutes
+        from app.core.domain import Meeting
+        from app.meetings.importers import import_transcript
+
+        segs, _ = import_transcript(VTT)
+        m = store.meetings.add(Meeting(title="Northwind pilot call", started_at=datetime.now(timezone.utc), status="transcribed"))
+        store.segments.add_many(m.id, segs)
     if not store.meetings.list(limit=1):
         print("seeding: processing the Northwind call (the LLM writes the minutes)…", file=sys.stderr)
         t0 = time.perf_counter()
@@ -106,12 +113,13 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=None, help="model cache to share (default: the user's)")
     ap.add_argument("--llm", default=None, help="LLM for the seeded minutes (default: settings)")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--transcript-only", action="store_true", help="seed without the LLM (quick layout checks)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
     kith = make_profile(args)
-    seed(kith, args.llm)
+    seed(kith, args.llm, args.transcript_only)
     kith.close()
 
     from app.ui.application import build_context
@@ -119,7 +127,7 @@ def main(argv=None) -> int:
     from app.ui.main_window import MainWindow
     from app.ui.qt import QApplication
 
-    ctx = build_context(kith, wav_source_factory(WAV))
+    ctx = build_context(kith, wav_source_factory(WAV, loop=True))
     app = QApplication.instance()
     win = MainWindow(ctx)
     win.resize(1180, 760)

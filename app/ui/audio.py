@@ -48,15 +48,16 @@ def default_source_factory(kith: Kith) -> LiveSources:
     )
 
 
-def wav_source_factory(them: Path, you: Path | None = None, realtime: bool = True) -> Callable[[Kith], LiveSources]:
-    """Replay WAV files as the call's audio ("Them") and optionally the microphone ("You")."""
+def wav_source_factory(them: Path, you: Path | None = None, realtime: bool = True, loop: bool = False
+                       ) -> Callable[[Kith], LiveSources]:
+    """Replay WAV files (in real time) as the call's audio ("Them") and optionally the microphone ("You")."""
 
     def make(_kith: Kith) -> LiveSources:
         from app.capture.sources import FileSource
 
         return LiveSources(
-            mic=FileSource(Path(you), name=f"replay {Path(you).name}") if you else None,
-            system=FileSource(Path(them), name=f"replay {Path(them).name}"),
+            mic=FileSource(Path(you), loop=loop, name=f"replay {Path(you).name}") if you else None,
+            system=FileSource(Path(them), loop=loop, name=f"replay {Path(them).name}"),
             mic_name=Path(you).name if you else "",
             system_name=Path(them).name,
         )

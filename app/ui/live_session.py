@@ -42,6 +42,7 @@ class LiveSession(QObject):
     line_partial = Signal(int, str, str)  # channel, speaker, text
     levels = Signal(float, float, float, float)  # rms You, rms Them, peak You, peak Them
     warning = Signal(str)
+    caught_up = Signal()
     stage = Signal(str)
     processed = Signal(int)  # meeting id with minutes
     stored = Signal(int)  # meeting id (transcript stored, before minutes)
@@ -284,6 +285,8 @@ class LiveSession(QObject):
             self.stop()
         elif isinstance(ev, tr.Lagging):
             self.warning.emit(f"Transcription is {ev.behind_seconds:.0f} s behind; nothing is lost, it will catch up.")
+        elif isinstance(ev, tr.CaughtUp):
+            self.caught_up.emit()
         elif isinstance(ev, tr.StreamError):
             self.warning.emit(f"Live transcription problem: {ev.message}")
         elif isinstance(ev, StageChanged) and self.state == "processing":

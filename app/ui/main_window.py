@@ -109,6 +109,10 @@ class MainWindow(QMainWindow):
         self._deferred = False
         self.painted.connect(lambda: QTimer.singleShot(0, self._load_current))
         ctx.on("suggestions_changed", lambda _v: self.refresh_badges())
+        self._notified: set = set()
+        self.reminder = QTimer(self, interval=60_000)
+        self.reminder.timeout.connect(self.check_upcoming)
+        self.reminder.start()
 
     # -- pages -------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -233,6 +237,37 @@ class MainWindow(QMainWindow):
     def notify(self, title: str, text: str) -> None:
         if self.tray is not None and self.tray.supportsMessages():
             self.tray.showMessage(title, text, app_icon(), 15000)
+
+    def reminder_minutes(self) -> int:
+        return int(self._qsettings().value("notify/minutes_before", 5))
+
+    def check_upcoming(self) -> None:
+        """A notification a few minutes before a meeting, with the first lines of its brief."""
+        minutes = self.reminder_minutes()
+        if minutes <= 0 or self.tray is None:
+            return
+
+        def load(store):
+            from datetime import datetime, timedelta, timezone
+
+            from app.calendar.repo import CalendarRepo
+
+            now = datetime.now(timezone.utc)
+            repo = CalendarRepo(store)
+            out = []
+            for ev in repo.events_between(now, now + timedelta(minutes=minutes)):
+                if not ev.all_day and ev.start >= now and ev.id not in self._notified:
+                    brief = repo.get_brief(ev.id) or {}
+                    out.append((ev.id, ev.title, ev.local_start(), (brief.get("markdown") or "")[:300]))
+            return out
+
+        def show(items) -> None:
+            for eid, title, start, brief in items:
+                self._notified.add(eid)
+                lines = [ln.strip("#-* ") for ln in brief.splitlines() if ln.strip()][1:4]
+                self.notify(f"{title} at {start:%H:%M}", "\n".join(lines) or "Open Kith for the brief.")
+
+        self.ctx.tasks.db(load, show, lambda _e: None, name="reminders")
 
     def _qsettings(self) -> QSettings:
         return QSettings(str(self.ctx.kith.paths.config / "ui.ini"), QSettings.Format.IniFormat)

@@ -38,17 +38,28 @@ def hbox(*items, margins=(0, 0, 0, 0), spacing=8, stretch_at: int | None = None)
     return lay
 
 
+_GROWS = ("QAbstractScrollArea", "QSplitter", "QStackedWidget", "QTabWidget", "EmptyState")
+
+
+def _grows(w: QWidget) -> bool:
+    return any(c.__name__ in _GROWS for c in type(w).__mro__)
+
+
 def vbox(*items, margins=(0, 0, 0, 0), spacing=8) -> QVBoxLayout:
+    """A column; lists, editors, splitters and stacks take the spare height, the rest keep theirs."""
     lay = QVBoxLayout()
     lay.setContentsMargins(*margins)
     lay.setSpacing(spacing)
+    growing = any(it is not None and isinstance(it, QWidget) and _grows(it) for it in items) or None in items
     for it in items:
         if it is None:
             lay.addStretch(1)
         elif isinstance(it, QWidget):
-            lay.addWidget(it)
+            lay.addWidget(it, 1 if _grows(it) else 0)
         else:
             lay.addLayout(it)
+    if not growing:
+        lay.addStretch(1)
     return lay
 
 
@@ -89,6 +100,7 @@ class PageHeader(QWidget):
         top = hbox(self.title, None, self.actions)
         self.setLayout(vbox(top, self.subtitle, spacing=2))
         self.subtitle.setVisible(bool(subtitle))
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
     def set_subtitle(self, text: str) -> None:
         self.subtitle.setText(text)
@@ -131,11 +143,12 @@ class Banner(QFrame):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint = muted()
-        close = button("✕", self.hide, name="Dismiss message")
+        close = button("×", self.hide, name="Dismiss message")
         close.setFlat(True)
         close.setFixedWidth(28)
         self.setLayout(hbox(vbox(self.message, self.hint, spacing=2), close, margins=(10, 6, 6, 6)))
         self.setAccessibleName("Message")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.hide()
 
     def show_message(self, message: str, hint: str = "", kind: str = "info") -> None:
@@ -212,6 +225,7 @@ class TaskProgress(QWidget):
         self.cancel_button = button("Cancel", self._cancel, name="Cancel task")
         self._handle = None
         self.setLayout(vbox(self.label, hbox(self.bar, self.cancel_button), spacing=4))
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.hide()
 
     def track(self, handle, tasks, text: str) -> None:

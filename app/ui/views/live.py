@@ -189,6 +189,7 @@ class LiveView(QWidget):
         s.line_partial.connect(self._on_partial)
         s.levels.connect(self._on_levels)
         s.warning.connect(self._on_warning)
+        s.caught_up.connect(self._clear_warning)
         s.stage.connect(lambda st: self.stage.setText(STAGES.get(st, st)))
         s.processed.connect(self._on_processed)
         s.failed.connect(self._on_failed)
@@ -289,6 +290,11 @@ class LiveView(QWidget):
         if self.compact is not None:
             self.compact.warning.setText("⚠ " + text)
             self.compact.warning.show()
+
+    def _clear_warning(self) -> None:
+        self.warning.hide()
+        if self.compact is not None:
+            self.compact.warning.hide()
 
     def _on_processed(self, meeting_id: int) -> None:
         self.notes.clear()

@@ -125,6 +125,8 @@ class MeetingPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.horizontalHeader().sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.table.itemChanged.connect(self._on_edit)
@@ -164,9 +166,11 @@ class MeetingPage(QWidget):
         self.review_btn.setVisible(data.pending > 0)
         self.review_btn.setText(f"Review {data.pending} suggestion{'s' if data.pending != 1 else ''}")
         by_index = {s.index: s for s in data.segments}
-        md = data.minutes.strip() or ("_No minutes yet: this meeting has not been processed._" if m.status != "processed"
-                                      else "_No minutes were produced (no speech?)._")
-        self.minutes.setMarkdown(linked_minutes(md, by_index))
+        if data.minutes.strip():
+            self.minutes.setMarkdown(linked_minutes(data.minutes, by_index))
+        else:
+            self.minutes.setHtml("<p style='color:gray'>" + ("No minutes yet: this meeting has not been processed."
+                                 if m.status != "processed" else "No minutes were produced (no speech was found).") + "</p>")
         self.actions_view.setHtml(self._actions_html(data))
         self.notes.setPlainText("\n\n".join(n.body for n in data.user_notes))
         self._fill_table(data.segments)
@@ -234,6 +238,7 @@ class MeetingPage(QWidget):
         if rows:
             self.table.scrollToItem(self.table.item(rows[0], 0), QAbstractItemView.ScrollHint.PositionAtCenter)
             self.table.setCurrentCell(rows[0], 2)
+            self.table.clearSelection()  # the highlight colour shows, not the selection colour
             if play and self.data is not None:
                 segs = [s for s in self.data.segments if s.id in set(self.highlighted)]
                 self.play(min(s.start for s in segs), max(s.end for s in segs))

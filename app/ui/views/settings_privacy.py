@@ -160,12 +160,18 @@ class YouTab(QWidget):
         self.sync.setRange(0, 1440)
         self.sync.setSuffix(" min (0 = only when asked)")
         self.sync.setValue(s.calendar.sync_minutes)
+        self.remind = QSpinBox()
+        self.remind.setRange(0, 60)
+        self.remind.setSuffix(" min before (0 = off)")
+        self.remind.setAccessibleName("Meeting reminder")
+        self.remind.setValue(int(self._ui().value("notify/minutes_before", 5)))
         self.auto: dict[str, QCheckBox] = {}
         form = QFormLayout()
         form.addRow("Your name in transcripts", self.name)
         form.addRow("Default minutes template", self.template)
         form.addRow("Meeting language", self.language)
         form.addRow("Calendar sync every", self.sync)
+        form.addRow("Remind me with the brief", self.remind)
         boxes = []
         for kind, label in self.KINDS:
             cb = QCheckBox(label)
@@ -194,4 +200,12 @@ class YouTab(QWidget):
         for section in ("crm", "transcribe", "calendar"):
             setattr(self.ctx.settings, section, getattr(new, section))
         self.ctx.save_settings()
+        qs = self._ui()
+        qs.setValue("notify/minutes_before", self.remind.value())
+        qs.sync()
         self.ctx.show_info("Saved.")
+
+    def _ui(self):
+        from app.ui.qt import QSettings
+
+        return QSettings(str(self.ctx.kith.paths.config / "ui.ini"), QSettings.Format.IniFormat)

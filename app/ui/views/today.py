@@ -66,7 +66,7 @@ class EventCard(QFrame):
         self.cal_event = ev
         start = ev.local_start()
         when = "All day" if ev.all_day else f"{start:%a %H:%M}–{ev.local_end():%H:%M}"
-        who = ", ".join(a.label() for a in ev.others()[:4]) if hasattr(ev, "others") else ""
+        who = ", ".join(a.label for a in ev.others()[:4])
         title = heading(ev.title or "(no title)", 3)
         meta = muted(f"{when}" + (f" · {who}" if who else ""))
         self.brief = QTextBrowser()
@@ -77,8 +77,9 @@ class EventCard(QFrame):
         self.brief.setAccessibleName(f"Brief for {ev.title}")
         self.toggle = button("Show brief", self._toggle, name=f"Show brief for {ev.title}")
         rec = button("Record this", lambda: view.start_recording(ev), name=f"Record {ev.title}")
-        lay = vbox(hbox(vbox(title, meta, spacing=2), None, self.toggle, rec), self.brief, margins=(12, 10, 12, 10))
-        self.setLayout(lay)
+        top = hbox(self.toggle, rec)
+        top.insertLayout(0, vbox(title, meta, spacing=2), 1)
+        self.setLayout(vbox(top, self.brief, margins=(12, 10, 12, 10)))
 
     def _toggle(self) -> None:
         self.brief.setVisible(not self.brief.isVisible())
