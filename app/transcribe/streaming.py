@@ -42,7 +42,7 @@ VAD_LOOKBACK = 32  # frames of context re-fed to warm the VAD state (~1 s)
 SPEECH_P, SILENCE_P = 0.5, 0.35
 PAD = 9  # frames (~0.3 s) kept before speech and after it
 BATCH_MAX_S = 20.0
-CONTEXT_S = 8.0  # audio before an utterance given to Whisper with it (30 s window: costs little)
+CONTEXT_S = 8.0  # recent speech decoded before an utterance (the 30 s window makes it cheap)
 
 
 @dataclass
@@ -61,6 +61,7 @@ class _Channel:
     last_partial: float = 0.0  # wall time
     partial_from: int = -1  # utt_start the last partial was for
     pending: list = field(default_factory=list)  # finished (start_frame, end_frame) awaiting Whisper
+    history: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # recent speech, for context
 
 
 class StreamingTranscriber:
@@ -265,9 +266,7 @@ class StreamingTranscriber:
             self._update_lag()
 
     def _trim(self, c: _Channel, keep_from: int) -> None:
-        """Forget audio before frame ``keep_from`` (nothing pending refers to it), except
-        the last CONTEXT_S seconds that the next final is decoded with."""
-        keep_from -= int(CONTEXT_S / FRAME_S)
+        """Forget audio before frame ``keep_from`` (nothing pending refers to it)."""
         if keep_from <= 0:
             return
         if c.utt_start is not None:
@@ -285,7 +284,7 @@ class StreamingTranscriber:
         segs, info = self.model.model.transcribe(
             audio, language=self.language, task="transcribe", beam_size=self.beam_size if final else 1,
             vad_filter=False, word_timestamps=final, without_timestamps=not final,
-            condition_on_previous_text=False, temperature=0.0,  # no fallback retries: bounded latency
+            condition_on_previous_text=False, temperature=(0.0, 0.4, 0.8),  # at most 2 retries: bounded latency
         )
         segs = list(segs)
         if final and self.language is None and len(audio) > 2 * SR:
@@ -293,15 +292,19 @@ class StreamingTranscriber:
         return segs
 
     def _final(self, c: _Channel, start: int, end: int) -> None:
-        # Whisper hears up to CONTEXT_S of what came before (it recognises a lone short
-        # utterance noticeably worse); only words spoken from ``start`` on are kept.
-        ctx = max(0, start - int(CONTEXT_S / FRAME_S))
-        audio = c.buf[ctx * FRAME:end * FRAME]
-        off = c.t0 + ctx * FRAME_S
+        # Whisper recognises a lone short utterance noticeably worse than one in context, so
+        # it hears the channel's previous speech first (up to CONTEXT_S, silences removed —
+        # what the file path's VAD does); only the words of this utterance are kept.
+        clip = c.buf[start * FRAME:end * FRAME]
+        hist = np.concatenate([c.history, np.zeros(int(0.3 * SR), np.float32)]) if len(c.history) else c.history
+        audio = np.concatenate([hist, clip]) if len(hist) else clip
+        h = len(hist) / SR
         begin, stop = c.t0 + start * FRAME_S, c.t0 + end * FRAME_S
+        off = begin - h  # stream time of audio[0] for words inside the clip
+        c.history = audio[-int(CONTEXT_S * SR):]
         for s in self._whisper(audio, final=True):
             if s.words:
-                kept = [w for w in s.words if off + (w.start + w.end) / 2 >= begin]
+                kept = [w for w in s.words if (w.start + w.end) / 2 >= h]
                 text = "".join(w.word for w in kept).strip()
                 if not text:
                     continue
@@ -311,7 +314,7 @@ class StreamingTranscriber:
             else:
                 text, words = s.text.strip(), []
                 seg_start, seg_end = off + s.start, off + s.end
-                if not text or (seg_start + seg_end) / 2 < begin:
+                if not text or s.end <= h:
                     continue
             seg = Segment(start=round(max(seg_start, begin), 3), end=round(min(seg_end, stop), 3),
                           text=text, speaker=c.speaker, channel=c.ch, words=words)
