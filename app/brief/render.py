@@ -89,8 +89,8 @@ def to_markdown(b: Brief) -> str:
             out.append((f"{n}. " if numbered else "- ") + p.text + _cites(p.refs))
         out.append("")
 
-    src = "suggested by the local model" if b.agenda_source.startswith("llm") else "from your open items (no model)"
-    points(f"Suggested agenda ({src})", b.agenda, True)
+    src = "suggested by the local model" if b.agenda_source.startswith("llm") else "from what Kith knows, no model"
+    points(f"Suggested agenda — {src}", b.agenda, True)
     points("Questions to ask", b.questions, False)
     if b.refs:
         out += ["---", "", "Sources:"]

@@ -165,7 +165,7 @@ def cmd_today(kith, args) -> int:
         return 0
     print(f"{day.strftime('%A %d %B %Y')}")
     for e, it in zip(events, items):
-        when = "all day" if e.all_day else f"{e.local_start():%H:%M}–{e.local_end():%H:%M}"
+        when = "all day" if e.all_day else f"{e.start.astimezone():%H:%M}–{e.end.astimezone():%H:%M}"  # your clock
         print(f"  {when:<13} {e.title}  (#{e.id})")
         if it["brief"]:
             print(f"  {'':<13} {it['brief']}")

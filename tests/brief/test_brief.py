@@ -185,7 +185,7 @@ def test_llm_agenda_refs_are_checked(store, seeded):
     b = brief_for_event(store, seeded.event, BriefOptions(llm=lambda: llm))
     assert b.agenda_source == "llm:SmolLM2-135M-Instruct.Q4_1", b.notes
     assert b.agenda and all(r in b.refs for p in b.agenda + b.questions for r in p.refs), b.notes
-    assert "suggested by the local model" in to_markdown(b) or not b.agenda
+    assert "Suggested agenda — suggested by the local model" in to_markdown(b)
     # the LLM brief is kept when a rules-only brief is asked for with the same facts
     again = brief_for_event(store, seeded.event, BriefOptions())
     assert again.agenda_source == b.agenda_source and again.generated_at == b.generated_at
@@ -198,7 +198,7 @@ def test_model_unavailable_falls_back_to_rules(store, seeded):
         raise KithError("language model not found: /nope.gguf")
 
     b = brief_for_event(store, seeded.event, BriefOptions(llm=broken))
-    assert b.agenda_source == "rules" and b.agenda
+    assert b.agenda_source == "rules" and b.agenda and "Suggested agenda — from what Kith knows, no model" in to_markdown(b)
     assert "unavailable" in to_markdown(b)
 
 
