@@ -42,7 +42,9 @@ def qwen(session_paths):
     from app.catalog import resolve_llm
     from app.extract import LocalLLM
 
-    return LocalLLM(resolve_llm(session_paths, "qwen2.5-coder-1.5b"), n_threads=2, hash_cache_dir=session_paths.models)
+    # one thread, like the SmolLM2 fixture: on a shared, oversubscribed test machine llama.cpp's
+    # spinning worker threads make 2 threads several times SLOWER than 1 (measured: 10x)
+    return LocalLLM(resolve_llm(session_paths, "qwen2.5-coder-1.5b"), n_threads=1, hash_cache_dir=session_paths.models)
 
 
 @pytest.fixture(scope="session")

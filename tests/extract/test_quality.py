@@ -27,6 +27,7 @@ def _owner_ok(item, expected: dict) -> bool:
 
 @pytest.mark.quality
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~30-60 s on an idle 2-core machine; far more when the CI box is shared
 def test_demo_call_action_items_owners_and_summary(qwen, demo_spec, demo_segments):
     ctx = MeetingContext(
         title=demo_spec["title"],
