@@ -204,7 +204,10 @@ class ModelsTab(QWidget):
         for r, m in enumerate(rows):
             state = {"ready": "✓ ready", "installed": "✓ installed", "unverified": "installed (unverified)",
                      "available": "download", "missing": "missing", "corrupt": "damaged"}.get(m.state, m.state)
-            for c, v in enumerate((m.name, "speech" if m.kind == "whisper" else "language", _size(m.size), state, m.where or m.source)):
+            where = m.where or m.source
+            if where.startswith("http"):
+                where = "download from " + where.split("/")[2]
+            for c, v in enumerate((m.name, "speech" if m.kind == "whisper" else "language", _size(m.size), state, where)):
                 it = QTableWidgetItem(v)
                 if c == 0:
                     it.setToolTip(m.description or m.name)
@@ -382,7 +385,7 @@ class SettingsView(QWidget):
         self.privacy = PrivacyTab(ctx)
         self.you = YouTab(ctx)
         for w, label in ((self.audio, "Audio"), (self.models, "Models"), (self.calendars, "Calendars"),
-                         (self.privacy, "Privacy"), (self.you, "You & templates")):
+                         (self.privacy, "Privacy"), (self.you, "You && templates")):
             self.tabs.addTab(w, label)
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
         self.setLayout(vbox(PageHeader("Settings", f"Saved in {ctx.kith.paths.settings_file}"), self.tabs, spacing=10))
@@ -394,5 +397,5 @@ class SettingsView(QWidget):
 
     def show_tab(self, label: str) -> None:
         for i in range(self.tabs.count()):
-            if self.tabs.tabText(i) == label:
+            if self.tabs.tabText(i).replace("&&", "&") == label:
                 self.tabs.setCurrentIndex(i)
