@@ -79,9 +79,13 @@ def seed(kith, llm: str | None, transcript_only: bool = False) -> None:
         ics.parent.mkdir(parents=True, exist_ok=True)
         ics.write_text(ics_text(datetime.now().astimezone()), encoding="utf-8")
         add_feed(store, str(ics), name="Work calendar")
+    dana = store.contacts.find_by_email("dana@northwind.example")
+    for m in store.meetings.list(limit=5):  # as the calendar invite would have linked her
+        if dana and m.status == "processed" and not store.meetings.participants(m.id):
+            store.meetings.add_participant(m.id, dana.id)
     pending = store.suggestions.list(status="pending")
-    for s in pending:  # accept the action items and companies; people and deals stay for Review
-        if s.kind in ("action_item", "create_company") and len(store.suggestions.list(status="pending")) > 3:
+    for s in pending:  # accept the action items (they become open); the rest stays for Review
+        if s.kind == "action_item":
             try:
                 store.suggestions.accept(s.id)
             except Exception as e:  # noqa: BLE001
@@ -148,14 +152,20 @@ def main(argv=None) -> int:
 
     settle(1.0)
     win.banner.hide()
-    win.go("today")
+    today = win.go("today")
+    settle()
+    from app.ui.views.today import EventCard
+
+    cards = today.findChildren(EventCard)
+    if cards:
+        cards[0]._toggle()  # show the first meeting's prep brief
     shot(win, "today")
 
-    meetings = win.go("meetings")
+    h = ctx.tasks.db(lambda s: next((m.id for m in s.meetings.list() if m.status == "processed"), None))
     settle()
-    mid = meetings.page.meeting_id
-    if mid is None and meetings.list.count():
-        mid = meetings.list.item(0).data(256)
+    win.open_meeting(h.result)
+    meetings = win.page("meetings")
+    settle()
     data = meetings.page.data
     cited = next((a.evidence for a in (data.actions if data else []) if a.evidence), None)
     if not cited and data and data.segments:

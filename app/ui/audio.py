@@ -129,7 +129,7 @@ class AudioPlayer:
                 with self._lock:
                     self.playing = True
                 sd.play(clip, rate, blocking=True)
-            except Exception as e:  # noqa: BLE001 — no output device is a normal state on a server
+            except Exception:  # noqa: BLE001 — no output device is a normal state on a server
                 self.last_error = KithError("cannot play audio: no usable output device",
                                             hint="connect speakers or headphones; the transcript is highlighted anyway")
                 if on_error is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from app.ui.context import UiContext
 from app.ui.qt import QFileDialog, QLineEdit, QListWidget, QListWidgetItem, QSplitter, QStackedWidget, Qt, QTimer, QWidget
 from app.ui.views.meeting_page import MeetingPage
-from app.ui.widgets import EmptyState, TaskProgress, button, hbox, vbox
+from app.ui.widgets import EmptyState, TaskProgress, button, vbox
 
 
 def search_meetings(store, query: str) -> list:

@@ -18,7 +18,7 @@ from app.ui.qt import (
     QTextBrowser,
     QWidget,
 )
-from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, hbox, heading, muted, vbox
+from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, hbox, heading, vbox
 
 KIND_LABEL = {"create_contact": "New person", "update_contact": "Update a person", "create_company": "New company",
               "update_deal": "Deal update", "action_item": "Action item"}
@@ -73,6 +73,8 @@ class ReviewView(QWidget):
         self.header = PageHeader("Review", "What the AI proposes from your meetings. Nothing changes until you accept it.")
         self.list = QListWidget()
         self.list.setAccessibleName("Suggestions")
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._show)
         self.select_all = button("Check all", self._check_all, name="Check all suggestions")
         self.accept_many = button("Accept checked", lambda: self.decide(self.checked(), True), name="Accept checked suggestions")
@@ -117,6 +119,9 @@ class ReviewView(QWidget):
         self.list.clear()
         for s, _ev, title in items:
             text = suggestion_line(s).split(" ", 2)[-1]
+            for prefix in ("update deal", "add contact ", "add company ", "action item for "):
+                text = text[len(prefix):] if text.startswith(prefix) else text
+            text = text.lstrip(": ")
             it = QListWidgetItem(f"{KIND_LABEL.get(s.kind, s.kind)}: {text}" + (f"\n{title}" if title else ""))
             it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             it.setCheckState(Qt.CheckState.Unchecked)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import math
 
-from app.core.errors import KithError
 from app.ui.context import UiContext
 from app.ui.qt import (
     QAbstractItemView,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from app.ui.context import UiContext
-from app.ui.qt import QFrame, QLabel, QPushButton, QScrollArea, Qt, QTextBrowser, QVBoxLayout, QWidget
+from app.ui.qt import QFrame, QLabel, QPushButton, QScrollArea, QTextBrowser, QVBoxLayout, QWidget
 from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, hbox, heading, muted, vbox
 
 
@@ -163,7 +163,9 @@ class TodayView(QWidget):
                              + (f" <span style='color:gray'>· {_esc(title)}</span>" if title else ""))
                 lab.setWordWrap(True)
                 done = button("Done", lambda _=False, i=a.id: self._done(i), name=f"Mark done: {a.text}")
-                lay.addLayout(hbox(lab, done))
+                row = hbox(done)
+                row.insertWidget(0, lab, 1)
+                lay.addLayout(row)
             self.body.addWidget(box)
         else:
             self.body.addWidget(muted("No open action items are due this week."))
