@@ -96,3 +96,43 @@ def test_geometry_is_remembered(ctx, qtbot):
     qtbot.addWidget(w2)
     assert (w2.width(), w2.height()) == (760, 540)
     w2.close()
+
+
+def test_first_run_wizard_opens_the_encrypted_store(window, ctx, qtbot):
+    from app.ui.views.wizard import FirstRunWizard
+
+    wiz = FirstRunWizard(ctx, window)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    page = wiz.currentPage()
+    qtbot.waitUntil(page.isComplete, timeout=20000)
+    assert "ready" in page.status.text()
+    wiz.reject()
+    from app.ui.application import first_run_needed
+
+    assert not first_run_needed(ctx.kith)  # remembered: the wizard does not come back
+
+
+def test_upcoming_meeting_reminder_uses_the_calendar(window, ctx, qtbot, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime.now(timezone.utc) + timedelta(minutes=3)
+    stamp = lambda d: d.strftime("%Y%m%dT%H%M%SZ")  # noqa: E731
+    ics = tmp_path / "cal.ics"
+    ics.write_text("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:r1@t",
+                                f"DTSTAMP:{stamp(start)}", f"DTSTART:{stamp(start)}", f"DTEND:{stamp(start + timedelta(minutes=30))}",
+                                "SUMMARY:Standup", "END:VEVENT", "END:VCALENDAR", ""]))
+    settings = window.go("settings")
+    settings.show_tab("Calendars")
+    settings.calendars.add_ics_file(str(ics))
+    idle(ctx, qtbot)
+    shown = []
+    window.notify = lambda title, text: shown.append(title)
+    window.tray = window.tray or object()  # offscreen has no tray: the check still runs
+    window.check_upcoming()
+    idle(ctx, qtbot)
+    assert shown and shown[0].startswith("Standup at")
+    window.check_upcoming()
+    idle(ctx, qtbot)
+    assert len(shown) == 1  # once per meeting
+    window.tray = None
