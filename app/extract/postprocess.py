@@ -7,6 +7,7 @@ kept silently.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,7 +89,17 @@ def _check(kind: str, text: str, seg: list[int], view: ChunkView, out: Extractio
         return None
     if sc < FLAG_BELOW:
         flag = "; ".join(x for x in (flag, "weak support in the cited words") if x)
+    missing = _numbers(text) - _numbers(window_text)
+    if missing:  # numbers are where small models slip: each must be in the cited words
+        flag = "; ".join(x for x in (flag, f"{', '.join(sorted(missing))} not in the cited words") if x)
     return cited, sc, flag
+
+
+_NUM = re.compile(r"\d[\d,.]*\d|\d")
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.group(0).replace(",", "").rstrip(".") for m in _NUM.finditer(text or "")}
 
 
 def _quote(cited: list[Segment], claim: str) -> str:

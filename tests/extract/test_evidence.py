@@ -97,3 +97,12 @@ def test_merge_deduplicates_overlapping_chunks():
     assert len(m.action_items) == 1 and m.action_items[0].owner == "You"
     assert m.signals["stage"].value == "pilot"  # later in the meeting wins
     assert m.signals["objections"].value == "security; bank data access"  # lists accumulate
+
+
+def test_a_number_missing_from_the_cited_words_is_flagged():
+    lines_budget = {"stage": {"value": "", "seg": []}, "budget": {"value": "$45,000 a year", "seg": [2]},
+                    "timeline": {"value": "", "seg": []}, "decision_makers": {"value": "", "seg": []},
+                    "objections": {"value": "", "seg": []}, "next_step": {"value": "", "seg": []}}
+    raw, tpl = _raw(signals=lines_budget)
+    b = _process(raw, tpl).signals["budget"]
+    assert b.flagged and "45000 not in the cited words" in b.flag_reason
