@@ -6,7 +6,8 @@ def _run_app(kith, args) -> int:
     from app.ui.application import main
 
     kith.close()
-    return main([ "kith" ], kith=kith, wizard=True if args.wizard else None, audio_wav=args.replay_wav)
+    kith.ask_passphrase = None  # the app asks in a dialog, not on the terminal
+    return main(["kith"], kith=kith, wizard=True if args.wizard else None, audio_wav=args.replay_wav)
 
 
 def register(sub) -> None:
