@@ -81,9 +81,10 @@ def schema_to_gbnf(json_schema: dict) -> str:
 
 
 def _compact_gbnf(gbnf: str) -> str:
-    """No optional whitespace in the JSON: every space is a generated token (a full forward pass)
-    and buys nothing."""
-    gbnf = re.sub(r'(?m)^space ::= .*$', 'space ::= ""', gbnf)
+    """At most one optional space between JSON tokens (not newlines and indentation: each is a
+    generated token, a full forward pass). Not zero: forced ``[{`` / ``":[`` token boundaries
+    steer Qwen into empty lists (measured: 0 actions instead of 4 on the demo call)."""
+    gbnf = re.sub(r'(?m)^space ::= .*$', 'space ::= " "?', gbnf)
     # segment numbers: small non-negative integers (no 20-digit runaways)
     return re.sub(r"(?m)^integer ::= .*$", "integer ::= [0-9]{1,4} space", gbnf)
 
