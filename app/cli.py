@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "app.capture.cli",
     "app.calendar.cli",
     "app.export.cli",
+    "app.speakers.cli",
+    "app.ui.cli",
 ]
 
 

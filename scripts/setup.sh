@@ -11,7 +11,7 @@ run_demo=1
 
 APT_PACKAGES="python3-venv python3-dev build-essential cmake espeak-ng sox libsox-fmt-all ffmpeg \
 libportaudio2 pulseaudio pulseaudio-utils xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 \
-libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core dbus"
+libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core dbus gnome-keyring"
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $APT_PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)

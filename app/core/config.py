@@ -22,7 +22,6 @@ class _Section(BaseModel):
 
 class TranscribeSettings(_Section):
     model: str = Field("tiny.en", description="catalog name (tiny.en, base, …) or a path to a CTranslate2 Whisper folder")
-    final_model: str = Field("", description="model for the after-meeting pass; empty = same as model")
     language: str = Field("auto", description="'auto' or an ISO code such as 'en', 'de'")
     threads: int = Field(2, ge=1, le=64)
     beam_size: int = Field(1, ge=1, le=10)
@@ -33,8 +32,7 @@ class LLMSettings(_Section):
     model: str = Field("qwen2.5-coder-1.5b", description="catalog name or a path to a .gguf file")
     threads: int = Field(2, ge=1, le=64)
     context: int = Field(4096, ge=512, le=131072)
-    max_tokens: int = Field(1024, ge=64, le=8192)
-    temperature: float = Field(0.1, ge=0.0, le=2.0)
+    max_tokens: int = Field(700, ge=64, le=8192, description="answer budget per transcript chunk (≈10 minutes)")
 
 
 class CaptureSettings(_Section):
@@ -51,6 +49,8 @@ class CRMSettings(_Section):
     )
     default_template: Literal["general", "sales", "investor", "one_on_one"] = "general"
     my_name: str = Field("You", description="how you appear in transcripts and action items")
+    my_email: str = Field("", description="your email: you are not suggested as a contact from calendar invites")
+    my_company: str = Field("", description="your own company: never suggested as a new company")
 
 
 class CalendarSettings(_Section):

@@ -64,7 +64,7 @@ class ExtractOptions:
     chunk_tokens: int = 2400  # transcript tokens per call (≈ 10 minutes of talk)
     overlap_segments: int = 2
     max_tokens: int = 700  # generation budget per chunk (terse JSON)
-    summary_max_tokens: int = 160
+    summary_max_tokens: int = 256  # 160 cut a 1.5B model's summary mid-word
     # most actions, people, companies, decisions, key points per call (bounds the answer)
     caps: tuple[int, int, int, int, int] = DEFAULT_CAPS
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from app.core.errors import KithError
+from app.extract.salvage import salvage
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +39,7 @@ class Usage:
     calls: int = 0
     retries: int = 0
     truncated: int = 0
+    salvaged: int = 0  # cut-off answers whose complete part was kept
 
     def add(self, other: "Usage") -> None:
         self.prompt_tokens += other.prompt_tokens
@@ -46,6 +48,7 @@ class Usage:
         self.calls += other.calls
         self.retries += other.retries
         self.truncated += other.truncated
+        self.salvaged += other.salvaged
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -238,6 +241,11 @@ class LocalLLM:
                 if finish == "length":
                     total.truncated += 1
                     last_problem = f"the answer was cut off after {u.completion_tokens} tokens"
+                    if attempt == 1:  # out of room twice: keep the complete part rather than nothing
+                        kept = salvage(raw, schema)
+                        if kept is not None:
+                            total.salvaged += 1
+                            return kept, raw, total
                 else:
                     try:
                         return schema.model_validate(json.loads(raw, strict=False)), raw, total

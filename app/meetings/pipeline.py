@@ -40,6 +40,8 @@ class ProcessOptions:
     language: str | None = None
     whisper_model: str | None = None
     llm_model: str | None = None
+    speakers: bool = True  # split and name the voices on the "Them" channel (or a mono file)
+    link_calendar: bool = True  # tie the meeting to the calendar event it happened during
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Engines:
         path = resolve_llm(kith.paths, name or kith.settings.llm.model, progress=progress)
         if self.llm is None or self.llm_path != path:
             s = kith.settings.llm
-            self.llm = LocalLLM(path, n_threads=s.threads, n_ctx=s.context)
+            self.llm = LocalLLM(path, n_threads=s.threads, n_ctx=s.context, hash_cache_dir=kith.paths.models)
             self.llm_path = path
         return self.llm
 
@@ -95,6 +97,33 @@ def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, b
     return segs, getattr(tr, "language", "") or ""
 
 
+def name_speakers(kith: Kith, store, path: Path, segments: list[Segment], event,
+                  opts: ProcessOptions, bus=None, cancel=None) -> list[Segment]:
+    """Tell the voices on the "Them" channel (or a mono file) apart and name the sure ones.
+
+    Attendees bound the speaker count and resolve spoken names: the calendar event the meeting
+    happened during, plus ``--with`` contacts. Never loses the transcript (see app.speakers)."""
+    from app.speakers import diarize_and_name
+
+    emit = emitter(bus)
+    emit(StageChanged("speakers", path.name))
+    crm = kith.settings.crm
+    me = {crm.my_name.casefold(), crm.my_email.casefold()} - {""}
+    attendees: list[tuple[str, str]] = []
+    if event is not None:
+        attendees += [(a.name, a.email) for a in event.attendees
+                      if not a.is_self and a.name.casefold() not in me and a.email.casefold() not in me]
+    for email in opts.with_emails:
+        c = store.contacts.find_by_email(email)
+        if c is not None and email.casefold() not in {e.casefold() for _, e in attendees}:
+            attendees.append((c.name, c.email or ""))
+    segs = diarize_and_name(path, segments, store=store, attendees=attendees, bus=bus, cancel=cancel,
+                            me=(crm.my_name, crm.my_email))
+    for i, s in enumerate(segs, 1):
+        s.index = i
+    return segs
+
+
 def process_file(
     kith: Kith,
     path: Path,
@@ -111,17 +140,27 @@ def process_file(
         raise KithError(f"{path}: no such file")
     store = kith.store()  # open (and check the key) before spending minutes on the audio
     meta: dict = {}
+    started_at = opts.started_at or _meeting_time(path)
+    event = None
+    if opts.link_calendar:
+        from app.calendar.link import event_for
+
+        event = event_for(store, started_at)  # the calendar event this meeting happened during
     if is_transcript(path):
         segments, meta = import_transcript(path)
         language = meta.get("language", "")
     else:
         segments, language = transcribe(kith, path, opts, engines, bus, cancel)
+        if cancel:
+            cancel.raise_if_cancelled()
+        if opts.speakers and segments:
+            segments = name_speakers(kith, store, path, segments, event, opts, bus, cancel)
     if cancel:
         cancel.raise_if_cancelled()
-    title = opts.title or meta.get("title") or path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+    title = opts.title or meta.get("title") or (event.title if event is not None else "") or path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
     meeting = Meeting(
         title=title,
-        started_at=opts.started_at or _meeting_time(path),
+        started_at=started_at,
         language=language,
         template=opts.template or kith.settings.crm.default_template,
         status="transcribed",
@@ -136,6 +175,12 @@ def process_file(
                 store.meetings.add_participant(meeting.id, c.id)
         if opts.user_notes.strip():
             store.notes.add(Note(meeting_id=meeting.id, author="user", body=opts.user_notes, kind="notes"))
+    if opts.link_calendar:
+        from app.calendar.link import link_if_during_event
+
+        crm = kith.settings.crm
+        if link_if_during_event(store, meeting.id, crm.auto_accept, crm.my_name) is not None:
+            meeting = store.meetings.get(meeting.id)  # the event's title and attendees
     emitter(bus)(MeetingStored(meeting.id))
     return extract_and_store(kith, meeting, segments, opts, engines, bus, cancel)
 
@@ -151,6 +196,7 @@ def extract_and_store(
 ) -> ProcessResult:
     """Run the LLM over a stored meeting's segments and store minutes, actions, suggestions."""
     from app.extract import MeetingContext, extract_meeting
+    from app.extract.extractor import ExtractOptions
 
     opts = opts or ProcessOptions()
     engines = engines or Engines()
@@ -164,6 +210,14 @@ def extract_and_store(
     emit(StageChanged("extracting", meeting.title))
     llm = engines.get_llm(kith, opts.llm_model)
     attendees = [(c.name, c.email or "") for c in store.meetings.participants(meeting.id)]
+    if meeting.calendar_event_id is not None:  # invitees not (yet) in the CRM still name speakers and owners
+        from app.calendar.repo import CalendarRepo
+
+        have = {e.casefold() for _, e in attendees if e} | {n.casefold() for n, _ in attendees}
+        for a in CalendarRepo(store).get_event(meeting.calendar_event_id).attendees:
+            if a.is_self or a.response == "declined" or not a.name or a.name.casefold() in have or a.email.casefold() in have:
+                continue
+            attendees.append((a.name, a.email))
     user_notes = "\n\n".join(n.body for n in store.notes.for_meeting(meeting.id) if n.author == "user")
     ctx = MeetingContext(
         title=meeting.title,
@@ -174,7 +228,8 @@ def extract_and_store(
         template=meeting.template,
         paths=kith.paths,
     )
-    result = extract_meeting(segments, ctx, llm, bus=bus, cancel=cancel)
+    result = extract_meeting(segments, ctx, llm, bus=bus, cancel=cancel,
+                             options=ExtractOptions(max_tokens=kith.settings.llm.max_tokens))
     if cancel:
         cancel.raise_if_cancelled()
     emit(StageChanged("storing", meeting.title))

@@ -124,9 +124,10 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
                 )
 
         known_companies: dict[str, str] = {}
+        own = settings.crm.my_company.strip().lower()  # the user's employer is neither a lead nor the deal
         for comp in _get(result, "companies") or []:
             name = (_get(comp, "name") or "").strip()
-            if not name or name.lower() in known_companies:
+            if not name or name.lower() in known_companies or (own and name.lower() == own):
                 continue
             known_companies[name.lower()] = name
             domain = (_get(comp, "domain") or "").strip().lower() or None

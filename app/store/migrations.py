@@ -159,6 +159,19 @@ def m001_initial(conn) -> None:
 
 
 # -- runner ----------------------------------------------------------------------------------
+@migration
+def m002_voice_profiles(conn) -> None:
+    """Confirmed voices (app.speakers.profiles): encrypted with the rest, gone with the person."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS voice_profiles (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        embedding BLOB NOT NULL,
+        model TEXT NOT NULL,
+        meeting_id INTEGER REFERENCES meetings(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL)""")
+    conn.execute("CREATE INDEX IF NOT EXISTS voice_profiles_contact ON voice_profiles(contact_id)")
+
+
 def _applied(conn) -> list[str]:
     has = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='_migrations'").fetchone()
     if not has:

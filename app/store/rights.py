@@ -137,7 +137,10 @@ def erase_person(store, contact_id: int) -> dict:
         n["briefs"] = len(briefs)
         n["audit_log"] = x("UPDATE audit_log SET output = '{\"redacted\":\"erased person\"}' "
                            "WHERE kith_mentions(output)").rowcount
-        x("DELETE FROM exports WHERE entity = 'contact' AND local_id = ?", (contact_id,))
+        # the remote ids, sent-fingerprints ("fp:contact") and note links ("note_link:<note>:contact") of this person
+        x("DELETE FROM exports WHERE local_id = ? AND (entity IN ('contact', 'fp:contact') "
+          "OR entity LIKE 'note\\_link:%:contact' ESCAPE '\\')", (contact_id,))
+        n["voice_profiles"] = x("DELETE FROM voice_profiles WHERE contact_id = ?", (contact_id,)).rowcount
         # their voice stays in the audio of these meetings: reported, so the person can delete those recordings
         n["recordings_with_their_voice"] = x(
             "SELECT count(*) FROM meetings WHERE recording_id IS NOT NULL AND id IN "

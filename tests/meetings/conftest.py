@@ -52,5 +52,5 @@ def injection_vtt(tmp_path):
 def smol(kith):
     """The Kith context with the small plumbing model (SmolLM2: valid JSON, invented content)."""
     kith.settings.llm.model = "smollm2-135m"
-    kith.settings.llm.max_tokens = 256
+    kith.settings.llm.max_tokens = 450
     return kith

@@ -116,3 +116,35 @@ def test_processing_never_loads_export_or_sync_code():
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_recording_during_an_event_is_linked_and_its_voices_named(smol, engines):
+    """The bundled stereo call (You on channel 0; Maria and Tom on channel 1), recorded during a
+    calendar event that invites them: the meeting takes the event, and the "Them" lines are split
+    into the two voices and named from the attendees and their introductions."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.calendar.model import Attendee, CalendarEvent, SourceRecord
+    from app.calendar.repo import CalendarRepo
+
+    store = smol.store()
+    t0 = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)
+    repo = CalendarRepo(store)
+    src = repo.add_source(SourceRecord(kind="ics", name="work", config={"location": "/work.ics"}))
+    invitees = [Attendee("maria.lopez@acmefreight.com", "Maria Lopez", "accepted"),
+                Attendee("tom.becker@acmefreight.com", "Tom Becker", "accepted")]
+    repo.upsert_events(src.id, [CalendarEvent(external_id="ev1", title="Acme Freight discovery", start=t0,
+                                              end=t0 + timedelta(minutes=30), attendees=invitees)])
+    audio = ROOT / "resources" / "samples" / "demo_sales_call.ogg"
+    res = process_file(smol, audio, ProcessOptions(template="sales", started_at=t0 + timedelta(minutes=2)), engines=engines)
+    m = store.meetings.get(res.meeting.id)
+    assert m.calendar_event_id is not None and m.title == "Acme Freight discovery"
+    segs = store.segments.for_meeting(m.id)
+    them = {s.speaker for s in segs if s.channel == 1}
+    assert {s.speaker for s in segs if s.channel == 0} == {"You"}
+    assert {"Maria Lopez", "Tom Becker"} <= them, them
+    maria = [s.text.lower() for s in segs if s.speaker == "Maria Lopez"]
+    assert any("finance" in t or "budget" in t for t in maria), maria
+    kinds = {s.kind for s in store.suggestions.list(status=None)}
+    assert "create_contact" in kinds, "unknown invitees are proposed, not created"
+    assert store.contacts.list() == []
