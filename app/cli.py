@@ -17,6 +17,7 @@ from app.core.errors import KithError
 # must stay light (heavy engines load inside the command functions).
 COMMAND_MODULES = [
     "app.doctor",
+    "app.config_cli",
     "app.store.cli",
     "app.catalog.cli",
     "app.transcribe.cli",

@@ -65,28 +65,43 @@ def run_checks(kith) -> list[Check]:
     checks.append(kr)
     db = paths.database
     checks.append(Check("database", True, f"{db} ({'exists' if db.exists() else 'created on first use'})"))
-    try:
-        from app.catalog import model_status
-
-        for st in model_status(paths):
-            if not getattr(st, "default", False):
-                continue
-            checks.append(
-                Check(
-                    f"model {st.name}",
-                    st.installed,
-                    st.detail,
-                    "" if st.installed else f"kith models install {st.name}",
-                )
-            )
-    except ImportError:
-        checks.append(Check("models", False, "model catalog not available", "reinstall Kith"))
+    checks.extend(check_models(kith))
     probe = paths.data if paths.data.exists() else paths.data.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     checks.append(Check("free disk", free > 2 * 1024**3, f"{free / 1024**3:.1f} GiB at {probe}", "free some space: models need ~2 GB"))
     return checks
+
+
+def check_models(kith) -> list[Check]:
+    """The speech and language models the settings choose: installed, or joinable from their packages."""
+    from pathlib import Path
+
+    try:
+        from app.catalog import model_status
+    except ImportError:
+        return [Check("models", False, "model catalog not available", "reinstall Kith: scripts/setup.sh")]
+    status = {st.name: st for st in model_status(kith.paths)}
+    out = []
+    for what, name in (("speech", kith.settings.transcribe.model), ("LLM", kith.settings.llm.model)):
+        st = status.get(name)
+        if st is None:  # a path to the user's own model
+            ok = Path(name).expanduser().exists()
+            out.append(Check(f"{what} model", ok, name, "" if ok else f"no such file or folder; kith config set "
+                             f"{'transcribe' if what == 'speech' else 'llm'}.model tiny.en|qwen2.5-coder-1.5b"))
+            continue
+        ok = st.installed or st.state == "available"
+        detail = f"{name}: {st.state}" + (" (joined from its PyPI packages on first use)" if st.state == "available" else "")
+        out.append(Check(f"{what} model", ok, detail, "" if ok else f"kith models install {name}"))
+    try:
+        from app.speakers.weights import find_pretrained
+
+        out.append(Check("voice encoder", True, str(find_pretrained())))
+    except Exception as e:  # noqa: BLE001 — report, don't crash the doctor
+        out.append(Check("voice encoder", False, type(e).__name__,
+                         "pip install --no-deps -r requirements-models.txt (speaker names need it)"))
+    return out
 
 
 def cmd_doctor(kith, args) -> int:

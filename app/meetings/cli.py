@@ -68,11 +68,24 @@ def _run_process(kith, path: Path, opts, quiet: bool = False) -> int:
     return 0
 
 
+def _when(text: str | None):
+    """--at: an ISO date-time (local time when no offset is given)."""
+    if not text:
+        return None
+    from datetime import datetime
+
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise KithError(f"--at {text!r}: not a date and time", hint="use ISO form, e.g. --at '2026-11-29 14:00'") from None
+    return t if t.tzinfo else t.astimezone()
+
+
 def cmd_process(kith, args) -> int:
     from app.meetings.pipeline import ProcessOptions
 
     opts = ProcessOptions(template=args.template, title=args.title, with_emails=args.with_ or [], language=args.language,
-                          whisper_model=args.model, llm_model=args.llm,
+                          whisper_model=args.model, llm_model=args.llm, started_at=_when(args.at),
                           user_notes=Path(args.notes).read_text(encoding="utf-8") if args.notes else "")
     return _run_process(kith, Path(args.file), opts, quiet=args.quiet)
 
@@ -152,7 +165,9 @@ def register(sub) -> None:
     def add_process_args(p):
         p.add_argument("file", help="a recording (wav, flac, mp3, m4a, ogg, webm, mp4 …) or a transcript (.vtt, .srt, .txt, .json)")
         p.add_argument("--template", choices=TEMPLATES, help="meeting template (default: settings crm.default_template)")
-        p.add_argument("--title", help="meeting title (default: from the file name)")
+        p.add_argument("--title", help="meeting title (default: the calendar event's, else the file name)")
+        p.add_argument("--at", metavar="WHEN", help="when the meeting started, e.g. '2026-11-29 14:00' (default: the file's "
+                       "modification time); links it to the calendar event running then")
         p.add_argument("--with", dest="with_", action="append", metavar="EMAIL", help="an attendee's email (repeatable)")
         p.add_argument("--notes", metavar="FILE", help="your own notes (Markdown); the minutes never contradict them")
         p.add_argument("--language", help="spoken language (ISO code); default: settings or auto-detect")
