@@ -67,9 +67,25 @@ class Diarization:
 
 
 # -- audio ---------------------------------------------------------------------------------------
+def _resample(x: np.ndarray, rate: int) -> np.ndarray:
+    if rate == SAMPLE_RATE or len(x) == 0:
+        return x
+    n = int(round(len(x) * SAMPLE_RATE / rate))
+    return np.interp(np.arange(n) * (rate / SAMPLE_RATE), np.arange(len(x)), x).astype(np.float32)
+
+
 def load_channels(path) -> list[np.ndarray]:
-    """Decode any audio file to 16 kHz float32, one array per channel (1 or 2)."""
+    """Decode any audio file to 16 kHz float32, one array per channel (1 or 2).
+
+    ``path`` may also be ``(samples, rate)`` already in memory (a decrypted Kith recording:
+    frames × channels, or mono)."""
     from faster_whisper.audio import decode_audio
+
+    if isinstance(path, tuple):
+        samples, rate = path
+        a = np.asarray(samples, np.float32)
+        cols = [a] if a.ndim == 1 else [a[:, i] for i in range(min(a.shape[1], 2))]
+        return [_resample(c, int(rate)) for c in cols]
 
     channels = _channel_count(path)
     if channels >= 2:

@@ -208,6 +208,9 @@ class LiveSession(QObject):
 
             store = kith.store()
             ended = datetime.now(timezone.utc)
+            segs_in = [Segment(s.start, s.end, s.text, s.speaker, s.channel, list(s.words)) for s in segments]
+            if summary is not None and segs_in:
+                segs_in = _name_speakers(kith, store, summary, segs_in, event, handle.cancel_token)
             with store.transaction():
                 rec_id = None
                 if summary is not None:
@@ -217,8 +220,7 @@ class LiveSession(QObject):
                     title=title, started_at=run.started_at, ended_at=ended, recording_id=rec_id,
                     calendar_event_id=getattr(event, "id", None), language="" if lang == "auto" else lang,
                     template=kith.settings.crm.default_template, status="transcribed"))
-                segs = store.segments.add_many(meeting.id, [Segment(s.start, s.end, s.text, s.speaker, s.channel, list(s.words))
-                                                            for s in segments])
+                segs = store.segments.add_many(meeting.id, segs_in)
                 for a in getattr(event, "attendees", None) or []:
                     c = store.contacts.find_by_email(a.email) if getattr(a, "email", None) else None
                     if c is not None:
@@ -298,6 +300,25 @@ class LiveSession(QObject):
         """Quitting: stop and store the transcript (minutes can be written later)."""
         if self.state in ("recording", "paused"):
             self.stop(process=False)
+
+
+def _name_speakers(kith, store, summary, segments: list[Segment], event, cancel) -> list[Segment]:
+    """After stop: split the "Them" channel of the encrypted recording into named voices
+    (the same step `kith process` runs; the transcript survives any failure)."""
+    from app.capture.container import RecordingReader
+    from app.speakers import diarize_and_name
+    from app.store.keys import derive_subkey
+
+    try:
+        audio = RecordingReader(summary.path, derive_subkey(store.master_key, "recordings")).read_all()
+    except Exception:  # noqa: BLE001 — keep the live labels
+        return segments
+    crm = kith.settings.crm
+    attendees = [(a.name, a.email) for a in getattr(event, "attendees", None) or []
+                 if not getattr(a, "is_self", False) and a.name]
+    segs = diarize_and_name((audio, summary.sample_rate), segments, store=store, attendees=attendees, bus=kith.bus,
+                            cancel=cancel, me=(crm.my_name, crm.my_email))
+    return segs
 
 
 def require_idle(session: LiveSession) -> None:

@@ -232,3 +232,23 @@ def test_demo_meeting_lines_get_the_right_names(transcribe, encoder):
     assert who("concern is security") == "Maria Lopez"
     assert who("signs off") == "Maria Lopez"
     assert who("security questionnaire") == "You"
+
+
+def test_in_memory_recording_names_like_the_file(intro_meeting, transcribe, encoder):
+    """The app's live meetings hand the decrypted recording over as (frames × channels, rate) —
+    here at 48 kHz, as a sound card delivers it — and get the same names as from the file."""
+    import numpy as np
+
+    from app.speakers.diarize import load_channels
+
+    path, ref = intro_meeting
+    segs = transcribe(path)
+    chans = load_channels(path)
+    frames = np.stack(chans, axis=1) if len(chans) == 2 else chans[0]
+    x48 = np.stack([np.interp(np.arange(len(frames) * 3) / 3, np.arange(len(frames)), frames[:, i])
+                    for i in range(frames.shape[1])], axis=1) if frames.ndim == 2 else None
+    attendees = [("Linda Park", "linda@acme.com"), ("Thomas Baker", "tom@baker.io")]
+    out = diarize_and_name((x48, 48000), segs, attendees=attendees, encoder=encoder)
+    expect = {"diane": "Linda Park", "tom": "Thomas Baker", "me": "You"}
+    for s, e, who, ch in ref:
+        assert _speaker_at(out, s, e, ch) == expect[who], (who, s)
