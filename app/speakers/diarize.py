@@ -424,7 +424,10 @@ def _fold_small(labels: np.ndarray, emb: np.ndarray, secs: np.ndarray, opts: Dia
             break
         dur = {c: float(secs[labels == c].sum()) for c in ids}
         small = [c for c in ids if dur[c] < opts.min_cluster_s]
-        if not small or len(small) == len(ids):
+        if not small:
+            break
+        if len(small) == len(ids):  # too little speech to tell voices apart: one speaker
+            labels[:] = 0
             break
         c = min(small, key=lambda x: dur[x])
         big = [b for b in ids if b != c]

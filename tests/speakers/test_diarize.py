@@ -87,3 +87,15 @@ def test_live_labeller_settles(der_meetings, encoder):
         by_spk.setdefault(spk, set()).add(lab)
     assert all(len(v) == 1 for v in by_spk.values())
     assert len({next(iter(v)) for v in by_spk.values()}) == len(by_spk)
+
+
+def test_one_real_voice_with_little_speech_is_one_speaker(encoder):
+    """Real speech (tests/data/jfk.wav, 11 s, one man): four short phrases whose embeddings differ
+    more than scripted voices do must not become four people."""
+    from pathlib import Path
+
+    from app.speakers.diarize import load_channels
+
+    jfk = Path(__file__).resolve().parents[1] / "data" / "jfk.wav"
+    d = diarize_audio(load_channels(jfk)[0], encoder)
+    assert d.labels == ["Speaker 1"] and len(d.turns) >= 1
