@@ -1,3 +1,5 @@
+"""`python -m app` = the `kith` command."""
 from app.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())
