@@ -142,7 +142,7 @@ def extract_meeting(
         msg = user_message(header, lines[a:b], n, len(spans), hints)
         prompt_hash.update(msg.encode())
         try:
-            raw, _text, u = llm.complete_json(system, msg, schema, opts.max_tokens)
+            raw, _text, u = llm.complete_json(system, msg, schema, opts.max_tokens, salvage_first=True)
         except ExtractionError as e:
             failed.append(n)
             errors.append(e)
@@ -158,12 +158,13 @@ def extract_meeting(
     result = merge(parts, template)
     add_missed_commitments(result, commitments, by_index, people, ctx.date)
     t_summary = time.perf_counter()
-    if len(parts) == 1:
+    material = result.key_points + [d.text for d in result.decisions] + [a.task for a in result.action_items]
+    if len(parts) == 1 and (parts[0].summary.strip() or not material):
         result.summary = parts[0].summary
-    else:
+    else:  # several parts, or one whose answer ran out of room before its summary
         if cancel is not None:
             cancel.raise_if_cancelled()
-        msg = summary_message(header, [p.summary for p in parts], result.key_points)
+        msg = summary_message(header, [p.summary for p in parts], material)
         prompt_hash.update(SUMMARY_SYSTEM.encode() + msg.encode())
         try:
             s, _text, u = llm.complete_json(SUMMARY_SYSTEM, msg, RawSummary, opts.summary_max_tokens)

@@ -223,12 +223,15 @@ class LocalLLM:
         return choice["message"].get("content") or "", choice.get("finish_reason") or "", u
 
     def complete_json(
-        self, system: str, user: str, schema: type[M], max_tokens: int = 512
+        self, system: str, user: str, schema: type[M], max_tokens: int = 512, salvage_first: bool = False
     ) -> tuple[M, str, Usage]:
         """Ask for one JSON object matching ``schema``. Returns (instance, raw text, usage).
 
         A truncated answer (``finish_reason == "length"``) is retried once with more room and a
         request for shorter values; unparseable output is retried once; then ExtractionError.
+        A twice-truncated answer keeps its complete values (:mod:`app.extract.salvage`); with
+        ``salvage_first`` the first cut-off answer does, when it holds anything (saves a whole
+        second pass over the transcript; the caller fills what is missing).
         """
         total = Usage()
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
@@ -241,7 +244,7 @@ class LocalLLM:
                 if finish == "length":
                     total.truncated += 1
                     last_problem = f"the answer was cut off after {u.completion_tokens} tokens"
-                    if attempt == 1:  # out of room twice: keep the complete part rather than nothing
+                    if attempt == 1 or salvage_first:  # keep the complete part rather than start over
                         kept = salvage(raw, schema)
                         if kept is not None:
                             total.salvaged += 1

@@ -104,5 +104,5 @@ SUMMARY_SYSTEM = (
 def summary_message(header: str, part_summaries: list[str], points: list[str]) -> str:
     body = "\n".join(f"Part {i + 1}: {clean_text(s)}" for i, s in enumerate(part_summaries) if s.strip())
     if points:
-        body += "\nKey points: " + "; ".join(clean_text(p) for p in points[:10])
+        body += "\nKey points: " + "; ".join(clean_text(p) for p in points[:16])
     return f"{header}\n\n<<<PARTS\n{body}\nPARTS>>>\n\nWrite the JSON with the merged summary."
