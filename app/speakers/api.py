@@ -181,16 +181,29 @@ def rename_speaker(store, meeting_id: int, old: str, new: str, contact_id: int |
             store.meetings.add_participant(meeting_id, contact_id)
     if contact_id is not None:
         spans = [(s.start, s.end, s.channel) for s in segs if s.speaker == old]
-        path = Path(audio_path) if audio_path else (Path(meeting.source_file) if meeting.source_file else None)
         try:
-            if path is None or not path.is_file():
-                raise FileNotFoundError("no audio")
-            emb = voice_of(path, spans, encoder)
+            emb = voice_of(_meeting_audio(store, meeting, audio_path), spans, encoder)
             res.profile_id = P.add_profile(store, contact_id, emb, meeting_id=meeting_id,
                                            model=(encoder or VoiceEncoder).model)
         except Exception as e:  # noqa: BLE001 — the rename itself is done; the profile is a bonus
             res.warning = f"voice profile not stored ({type(e).__name__}): the meeting audio could not be read"
     return res
+
+
+def _meeting_audio(store, meeting, audio_path=None):
+    """A file path, or (samples, rate) of the meeting's encrypted recording; FileNotFoundError if none."""
+    for p in (audio_path, meeting.source_file):
+        if p and Path(p).is_file():
+            return Path(p)
+    if meeting.recording_id is not None:
+        row = store.conn.execute("SELECT path, sample_rate FROM recordings WHERE id = ?", (meeting.recording_id,)).fetchone()
+        if row and Path(row[0]).is_file():
+            from app.capture.container import RecordingReader
+            from app.store.keys import derive_subkey
+
+            reader = RecordingReader(Path(row[0]), derive_subkey(store.master_key, "recordings"))
+            return reader.read_all(), reader.sample_rate
+    raise FileNotFoundError("no audio")
 
 
 def voice_of(path, spans: list[tuple[float, float, int]], encoder: VoiceEncoder | None = None,

@@ -252,3 +252,32 @@ def test_in_memory_recording_names_like_the_file(intro_meeting, transcribe, enco
     expect = {"diane": "Linda Park", "tom": "Thomas Baker", "me": "You"}
     for s, e, who, ch in ref:
         assert _speaker_at(out, s, e, ch) == expect[who], (who, s)
+
+
+def test_rename_learns_the_voice_from_an_encrypted_recording(kith, der_meetings, encoder, tmp_path):
+    """A meeting recorded live has no source file, only its encrypted .krec: renaming a speaker
+    there still stores the person's voice (decrypted in memory, never written out)."""
+    import numpy as np
+
+    from app.capture.container import RecordingWriter
+    from app.store.keys import derive_subkey
+
+    store = kith.store()
+    _path, audio, ref = der_meetings["four_voices"]
+    w = RecordingWriter(kith.paths.recordings, derive_subkey(store.master_key, "recordings"), 16000)
+    frames = np.stack([np.zeros_like(audio), audio], axis=1).astype(np.float32)
+    for a in range(0, len(frames), 16000):
+        w.write_audio(frames[a:a + 16000], sync=False)
+    w.close()
+    now = datetime.now(timezone.utc).isoformat()
+    with store.transaction():
+        rec_id = store.execute("INSERT INTO recordings (path, channels, sample_rate, duration, state, meta, created_at, "
+                               "updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                               (str(w.path), 2, 16000, len(audio) / 16000, "finished", "{}", now, now)).lastrowid
+    m = store.meetings.add(Meeting(title="live call", started_at=datetime.now(timezone.utc), recording_id=rec_id))
+    segs = [Segment(s, e, f"turn {i}", speaker="Speaker 3" if who == "raj" else "Speaker 1", channel=1)
+            for i, (s, e, who) in enumerate(ref)]
+    store.segments.add_many(m.id, segs)
+    raj = store.contacts.add(Contact(name="Raj Patel", emails=["raj@patel.dev"]))
+    res = rename_speaker(store, m.id, "Speaker 3", "Raj Patel", contact_id=raj.id, encoder=encoder)
+    assert res.profile_id and not res.warning and P.count(store, raj.id) == 1
