@@ -59,6 +59,8 @@ def run_demo(kith: Kith, keep: bool = False, quiet: bool = False) -> int:
 
     audio, meta = load_sample()
     demo = throwaway_profile(kith)
+    demo.settings = kith.settings.model_copy(deep=True)
+    demo.settings.crm.my_company = meta.get("product", "")  # the demo's seller: not a lead, not the deal
     print(
         f"kith demo: processing the bundled sample '{meta.get('title', audio.name)}' in a throwaway profile\n"
         f"           ({demo.paths.data.parent}); your own data and keyring are not touched.",

@@ -148,3 +148,15 @@ def test_recording_during_an_event_is_linked_and_its_voices_named(smol, engines)
     kinds = {s.kind for s in store.suggestions.list(status=None)}
     assert "create_contact" in kinds, "unknown invitees are proposed, not created"
     assert store.contacts.list() == []
+
+
+def test_demo_runs_in_a_throwaway_profile_and_leaves_no_trace(kith_home, capsys):
+    """`kith demo` (the README set-up's last step): the bundled call goes through the whole job in a
+    profile of its own, in passphrase mode (no keyring, no prompt), then that profile is removed."""
+    assert main(["config", "set", "llm.model", "smollm2-135m"]) == 0
+    capsys.readouterr()
+    assert main(["demo", "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert "throwaway profile" in err and "## Action items" in out and "Meeting #1 stored" in out
+    assert not (kith_home / "data" / "kith.db").exists(), "the user's own database is never created by the demo"
+    assert not list((kith_home / "cache").glob("demo-*")), "the throwaway profile is removed"
