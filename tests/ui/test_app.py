@@ -136,3 +136,40 @@ def test_upcoming_meeting_reminder_uses_the_calendar(window, ctx, qtbot, tmp_pat
     idle(ctx, qtbot)
     assert len(shown) == 1  # once per meeting
     window.tray = None
+
+
+def test_wizard_offers_a_passphrase_and_the_database_reopens_only_with_it(window, ctx, qtbot, memory_keyring):
+    import pytest
+
+    from app.core.errors import KithError
+    from app.store.db import open_store
+    from app.ui.qt import QDialog
+    from app.ui.views.settings_privacy import PassphraseDialog, switch_to_passphrase
+    from app.ui.views.wizard import FirstRunWizard
+
+    wiz = FirstRunWizard(ctx, window)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    page = wiz.currentPage()
+    qtbot.waitUntil(page.isComplete, timeout=20000)
+    assert page.choose.isEnabled(), "a keyring-backed database can switch to a passphrase"
+    dlg = PassphraseDialog()
+    qtbot.addWidget(dlg)
+    dlg.first.setText("short")
+    dlg.second.setText("short")
+    dlg.accept()
+    assert "at least" in dlg.problem.text() and dlg.result() != QDialog.DialogCode.Accepted
+    dlg.first.setText("correct horse battery")
+    dlg.second.setText("correct horse")
+    dlg.accept()
+    assert "differ" in dlg.problem.text() and dlg.result() != QDialog.DialogCode.Accepted
+
+    switch_to_passphrase(ctx, wiz, passphrase="correct horse battery", done=page._protected)
+    idle(ctx, qtbot)
+    assert "passphrase" in page.status.text() and not page.choose.isEnabled()
+    assert db(ctx, lambda s: s.key_mode) == "passphrase"
+    assert not [k for k in memory_keyring.store if k[0] == "kith"], "the keyring no longer holds the key"
+    open_store(ctx.kith.paths, passphrase="correct horse battery").close()
+    with pytest.raises(KithError):
+        open_store(ctx.kith.paths, passphrase="not the passphrase")
+    wiz.reject()

@@ -6,8 +6,62 @@ import json
 from pathlib import Path
 
 from app.ui.context import UiContext
-from app.ui.qt import QCheckBox, QComboBox, QFileDialog, QFormLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QSpinBox, Qt, QWidget
+from app.ui.qt import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog, QLabel,
+                       QLineEdit, QMessageBox, QSpinBox, Qt, QWidget)
 from app.ui.widgets import button, hbox, heading, muted, vbox
+
+MIN_PASSPHRASE = 8
+
+
+class PassphraseDialog(QDialog):
+    """A new passphrase, typed twice. Kith never stores it: forgetting it loses the database."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Protect Kith with a passphrase")
+        self.first, self.second = QLineEdit(), QLineEdit()
+        for w, name in ((self.first, "New passphrase"), (self.second, "Repeat the passphrase")):
+            w.setEchoMode(QLineEdit.EchoMode.Password)
+            w.setAccessibleName(name)
+        self.problem = QLabel()
+        self.problem.setObjectName("problem")
+        form = QFormLayout()
+        form.addRow("New passphrase", self.first)
+        form.addRow("Repeat it", self.second)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.setLayout(vbox(muted("Kith will ask for it each time it starts. It is not stored anywhere: if you forget "
+                                  "it, your meetings cannot be opened."), form, self.problem, buttons))
+
+    def accept(self) -> None:
+        a, b = self.first.text(), self.second.text()
+        if len(a) < MIN_PASSPHRASE:
+            self.problem.setText(f"Use at least {MIN_PASSPHRASE} characters.")
+        elif a != b:
+            self.problem.setText("The two passphrases differ.")
+        else:
+            super().accept()
+
+    def passphrase(self) -> str:
+        return self.first.text()
+
+
+def switch_to_passphrase(ctx: UiContext, parent=None, passphrase: str | None = None, done=None) -> None:
+    """Re-encrypt the database under a key derived from a new passphrase (the keyring entry is removed)."""
+    if passphrase is None:
+        dlg = PassphraseDialog(parent)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        passphrase = dlg.passphrase()
+
+    def run(store):
+        from app.store.rights import rekey
+
+        return rekey(store, passphrase)
+
+    ctx.tasks.db(run, done or (lambda _m: ctx.show_info("Your database is now protected by your passphrase.")),
+                 ctx.show_error, name="passphrase")
 
 
 class PrivacyTab(QWidget):
@@ -31,16 +85,25 @@ class PrivacyTab(QWidget):
         erase = button("Erase a person…", self.erase_person, name="Erase a person")
         erase.setProperty("danger", True)
         rekey = button("Change the encryption key…", self.rekey, name="Rekey the database")
+        self.use_passphrase = button("Use a passphrase…", lambda: switch_to_passphrase(self.ctx, self, done=self._switched),
+                                     name="Protect the database with a passphrase")
         self.setLayout(vbox(heading("Your data stays on this machine", 2),
                             muted("Nothing leaves the device except calendar sync, exports and model downloads — each "
                                   "started by you. No telemetry, no update checks."),
                             form, self.key, heading("Data rights", 3), hbox(export_all, backup, person_export, None),
-                            hbox(erase, rekey, None), None, spacing=10))
+                            hbox(erase, rekey, self.use_passphrase, None), None, spacing=10))
+
+    def _switched(self, _mode: str) -> None:
+        self.ctx.show_info("Your database is now protected by your passphrase.")
+        self.refresh()
 
     def refresh(self) -> None:
-        self.ctx.tasks.db(lambda s: s.key_mode, lambda m: self.key.setText(
-            "The key is kept in your system keyring." if m == "keyring" else
-            "The key is derived from your passphrase." if m == "passphrase" else f"Key: {m}"), name="key-mode")
+        def show(m: str) -> None:
+            self.key.setText("The key is kept in your system keyring." if m == "keyring" else
+                             "The key is derived from your passphrase." if m == "passphrase" else f"Key: {m}")
+            self.use_passphrase.setText("Change the passphrase…" if m == "passphrase" else "Use a passphrase…")
+
+        self.ctx.tasks.db(lambda s: s.key_mode, show, name="key-mode")
 
     def _folder(self, title: str) -> str:
         return QFileDialog.getExistingDirectory(self, title)

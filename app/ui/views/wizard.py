@@ -17,15 +17,27 @@ class KeyPage(QWizardPage):
         self.setSubTitle("Your meetings, people and notes are kept in an encrypted database on this machine.")
         self.status = QLabel("Preparing your encrypted database…")
         self.status.setWordWrap(True)
+        from app.ui.views.settings_privacy import switch_to_passphrase
+
+        self.choose = button("Use a passphrase instead…", lambda: switch_to_passphrase(ctx, self, done=self._protected),
+                             name="Protect the database with a passphrase")
+        self.choose.setEnabled(False)
         self.setLayout(vbox(self.status, muted("Kith keeps a random key in your system keyring. Without a keyring it asks "
-                                               "for a passphrase instead — it is never stored, so remember it."), None))
+                                               "for a passphrase instead — it is never stored, so remember it. You can "
+                                               "choose a passphrase now, or later in Settings → Privacy."),
+                            hbox(self.choose, None), None))
         self._ok = False
+
+    def _protected(self, _mode: str) -> None:
+        self.status.setText("✓ Your encrypted database is ready. It is protected by your passphrase.")
+        self.choose.setEnabled(False)
 
     def initializePage(self) -> None:  # noqa: N802
         def opened(mode: str) -> None:
             self._ok = True
             self.status.setText("✓ Your encrypted database is ready. " + (
                 "Its key is in your system keyring." if mode == "keyring" else "It is protected by your passphrase."))
+            self.choose.setEnabled(mode == "keyring")
             self.completeChanged.emit()
 
         def failed(exc) -> None:
