@@ -91,3 +91,17 @@ def load_template(name: str, paths: Paths | None = None) -> Template:
         if f.is_file():
             return parse_template(f.read_text(encoding="utf-8"), name, str(f))
     raise KithError(f"unknown meeting template {name!r}", hint="choose one of: " + ", ".join(list_templates(paths)))
+
+
+def copy_for_editing(name: str, paths: Paths) -> Path:
+    """The user's own copy of a template (``<config>/templates/<name>.toml``), made from the
+    built-in one the first time. Kith reads that copy from then on; deleting it restores the built-in."""
+    load_template(name, paths)  # a known name (raises a clear error otherwise)
+    dst = paths.config / "templates" / f"{name}.toml"
+    if not dst.exists():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        src = resource_path("resources", "templates", f"{name}.toml")
+        tmp = dst.with_suffix(".toml.tmp")
+        tmp.write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+        tmp.replace(dst)
+    return dst

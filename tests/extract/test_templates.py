@@ -33,3 +33,20 @@ def test_bad_templates_are_clear_errors(kith_home, tmp_path):
     bad.write_text('[[signals]]\nkey = "Bad Key"\n')
     with pytest.raises(KithError, match="bad or repeated key"):
         load_template(str(bad))
+
+
+def test_copy_for_editing_makes_the_users_own_template(tmp_path):
+    import pytest
+
+    from app.core.errors import KithError
+    from app.core.paths import Paths
+    from app.extract.templates import copy_for_editing, load_template
+
+    paths = Paths.under(tmp_path).ensure()
+    mine = copy_for_editing("sales", paths)
+    assert mine == paths.config / "templates" / "sales.toml" and load_template("sales", paths).source == str(mine)
+    mine.write_text(mine.read_text().replace("budget", "budget_range"), encoding="utf-8")
+    assert "budget_range" in load_template("sales", paths).signal_keys, "the edited copy wins"
+    assert copy_for_editing("sales", paths).read_text().count("budget_range"), "a second call keeps the user's edits"
+    with pytest.raises(KithError, match="unknown meeting template"):
+        copy_for_editing("party", paths)

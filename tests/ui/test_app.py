@@ -173,3 +173,15 @@ def test_wizard_offers_a_passphrase_and_the_database_reopens_only_with_it(window
     with pytest.raises(KithError):
         open_store(ctx.kith.paths, passphrase="not the passphrase")
     wiz.reject()
+
+
+def test_templates_are_editable_from_settings(window, ctx, qtbot):
+    from app.extract.templates import load_template
+    from app.ui.views.settings_privacy import YouTab
+
+    tab = YouTab(ctx)
+    qtbot.addWidget(tab)
+    tab.template.setCurrentText("investor")
+    path = tab.edit_template(open_file=False)
+    assert path is not None and path.is_file() and path.parent == ctx.kith.paths.config / "templates"
+    assert load_template("investor", ctx.kith.paths).source == str(path)

@@ -231,7 +231,9 @@ class YouTab(QWidget):
         self.auto: dict[str, QCheckBox] = {}
         form = QFormLayout()
         form.addRow("Your name in transcripts", self.name)
-        form.addRow("Default minutes template", self.template)
+        edit = button("Edit…", self.edit_template, name="Edit the selected template",
+                      tip="Opens your own copy of this template; Kith uses it for new minutes")
+        form.addRow("Default minutes template", hbox(self.template, edit))
         form.addRow("Meeting language", self.language)
         form.addRow("Calendar sync every", self.sync)
         form.addRow("Remind me with the brief", self.remind)
@@ -245,6 +247,23 @@ class YouTab(QWidget):
         self.setLayout(vbox(heading("You & templates", 2), form, heading("Apply without review", 3),
                             muted("Off by default: the AI proposes, you decide. Tick a kind to apply it automatically."),
                             *boxes, hbox(None, save), None, spacing=8))
+
+    def edit_template(self, open_file: bool = True) -> Path | None:
+        from app.core.errors import KithError
+        from app.extract.templates import copy_for_editing
+        from app.ui.qt import QDesktopServices, QUrl
+
+        name = self.template.currentText()
+        try:
+            path = copy_for_editing(name, self.ctx.kith.paths)
+        except (KithError, OSError) as e:
+            self.ctx.show_error(e)
+            return None
+        if open_file:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        self.ctx.show_info(f"Your copy of the “{name}” template: {path}",
+                           "Kith uses it for new minutes from now on; delete the file to go back to the built-in one.")
+        return path
 
     def save(self) -> None:
         from app.core.config import Settings
