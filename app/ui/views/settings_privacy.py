@@ -233,7 +233,9 @@ class YouTab(QWidget):
         form.addRow("Your name in transcripts", self.name)
         edit = button("Edit…", self.edit_template, name="Edit the selected template",
                       tip="Opens your own copy of this template; Kith uses it for new minutes")
-        form.addRow("Default minutes template", hbox(self.template, edit))
+        row = hbox(self.template, edit)
+        row.setStretch(0, 1)  # the combo takes the width, the button stays a button
+        form.addRow("Default minutes template", row)
         form.addRow("Meeting language", self.language)
         form.addRow("Calendar sync every", self.sync)
         form.addRow("Remind me with the brief", self.remind)
