@@ -24,6 +24,7 @@ import collections
 import importlib.util
 import io
 import pickle
+import sys
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,6 +165,9 @@ def find_pretrained() -> Path:
         p = Path(loc) / "pretrained.pt"
         if p.is_file():
             return p
+    frozen = getattr(sys, "_MEIPASS", None)  # the desktop bundle carries the file itself (packaging/kith.spec)
+    if frozen and (Path(frozen) / PACKAGE / "pretrained.pt").is_file():
+        return Path(frozen) / PACKAGE / "pretrained.pt"
     raise KithError(
         "the speaker voice encoder weights are not installed",
         hint="install them with: pip install --no-deps resemblyzer==0.1.4 (scripts/setup.sh does this)",
