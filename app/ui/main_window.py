@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
         self._notified: set = set()
         self.reminder = QTimer(self, interval=60_000)
         self.reminder.timeout.connect(self.check_upcoming)
+        self.reminder.timeout.connect(self.sync_if_due)
+        self._syncing = False
         self.reminder.start()
 
     # -- pages -------------------------------------------------------------------------
@@ -237,6 +239,29 @@ class MainWindow(QMainWindow):
     def notify(self, title: str, text: str) -> None:
         if self.tray is not None and self.tray.supportsMessages():
             self.tray.showMessage(title, text, app_icon(), 15000)
+
+    def sync_if_due(self) -> None:
+        """Calendar sync on the user's own schedule (Settings: calendar sync every N minutes; 0 = only when asked)."""
+        minutes = self.ctx.settings.calendar.sync_minutes
+        if minutes <= 0 or self._syncing:
+            return
+
+        def run(kith, h):
+            from app.calendar.sync import due, sync_all
+
+            store = kith.store()
+            return sync_all(store, {}, h.cancel_token) if due(store, minutes) else None
+
+        def finished(reports) -> None:
+            self._syncing = False
+            if reports:
+                self.ctx.notify("meetings_changed")
+
+        def failed(_exc) -> None:  # a scheduled sync fails quietly; "Sync now" shows the error
+            self._syncing = False
+
+        self._syncing = True
+        self.ctx.tasks.model(run, finished, failed, name="calendar-sync-scheduled")
 
     def reminder_minutes(self) -> int:
         return int(self._qsettings().value("notify/minutes_before", 5))

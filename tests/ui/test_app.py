@@ -185,3 +185,41 @@ def test_templates_are_editable_from_settings(window, ctx, qtbot):
     path = tab.edit_template(open_file=False)
     assert path is not None and path.is_file() and path.parent == ctx.kith.paths.config / "templates"
     assert load_template("investor", ctx.kith.paths).source == str(path)
+
+
+def test_calendars_sync_on_the_users_schedule(window, ctx, qtbot, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from app.calendar.repo import CalendarRepo
+
+    start = datetime.now(timezone.utc) + timedelta(days=1)
+    stamp = lambda d: d.strftime("%Y%m%dT%H%M%SZ")  # noqa: E731
+    ics = tmp_path / "cal.ics"
+
+    def write(*titles):
+        ev = []
+        for i, t in enumerate(titles):
+            ev += ["BEGIN:VEVENT", f"UID:s{i}@t", f"DTSTAMP:{stamp(start)}", f"DTSTART:{stamp(start + timedelta(hours=i))}",
+                   f"DTEND:{stamp(start + timedelta(hours=i, minutes=30))}", f"SUMMARY:{t}", "END:VEVENT"]
+        ics.write_text("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", *ev, "END:VCALENDAR", ""]))
+
+    write("Kickoff")
+    settings = window.go("settings")
+    settings.show_tab("Calendars")
+    settings.calendars.add_ics_file(str(ics))
+    idle(ctx, qtbot)
+    write("Kickoff", "Follow-up")  # the feed changes
+    count = lambda: db(ctx, lambda s: CalendarRepo(s).count_events())  # noqa: E731
+    assert count() == 1
+    ctx.settings.calendar.sync_minutes = 0
+    window.sync_if_due()
+    idle(ctx, qtbot)
+    assert count() == 1, "0 = only when asked"
+    ctx.settings.calendar.sync_minutes = 1
+    window.sync_if_due()
+    idle(ctx, qtbot)
+    assert count() == 1, "just synced: not due yet"
+    db(ctx, lambda s: s.execute("UPDATE calendar_sources SET synced_at = '2000-01-01T00:00:00+00:00'"))
+    window.sync_if_due()
+    idle(ctx, qtbot)
+    assert count() == 2
