@@ -25,7 +25,7 @@ fi
 cleanup() { [ -n "$pulse_pid" ] && kill "$pulse_pid" 2>/dev/null; true; }
 trap cleanup EXIT
 
-.venv/bin/python -m pytest "$@"
+KITH_TEST_HARD_EXIT=1 .venv/bin/python -m pytest "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
   echo "pytest collected no tests (exit 5): treating as a failure" >&2
