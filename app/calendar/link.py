@@ -63,6 +63,19 @@ def event_for(store: "Store", when: datetime, early_minutes: int = 10) -> Calend
     return candidates[0]
 
 
+def invitees(event: CalendarEvent | None, me: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(name, email) of the event's other attendees — not the calendar's owner, not ``me`` (names or
+    emails), not those who declined. For bounding and naming speakers and resolving owners."""
+    mine = {m.casefold() for m in me if m}
+    out = []
+    for a in getattr(event, "attendees", None) or []:
+        if a.is_self or a.response == "declined" or a.name.casefold() in mine or a.email.casefold() in mine:
+            continue
+        if a.name or a.email:
+            out.append((a.name, a.email))
+    return out
+
+
 def match_attendee(store: "Store", a: Attendee, min_score: float = 90) -> Contact | None:
     """A known contact for an attendee: by email first, then by name (fuzzy)."""
     if a.email:

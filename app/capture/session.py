@@ -7,15 +7,38 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.capture.container import RecoveryResult, recover
 from app.capture.recorder import Recorder
 
 
-def recordings_key(kith) -> bytes:
+def store_recordings_key(store) -> bytes:
     """The recordings key: HKDF of the store's master key for purpose "recordings" (never logged)."""
     from app.store.keys import derive_subkey
 
-    return derive_subkey(kith.store().master_key, "recordings")
+    return derive_subkey(store.master_key, "recordings")
+
+
+def recordings_key(kith) -> bytes:
+    return store_recordings_key(kith.store())
+
+
+def recording_file(store, recording_id: int | None) -> tuple[Path, int] | None:
+    """(path, sample rate) of a registered recording, or None."""
+    if recording_id is None:
+        return None
+    row = store.conn.execute("SELECT path, sample_rate FROM recordings WHERE id = ?", (recording_id,)).fetchone()
+    return (Path(row[0]), int(row[1])) if row else None
+
+
+def read_recording(store, path) -> tuple:
+    """Decrypt a whole recording in memory: (frames × channels float32, sample rate). Nothing is
+    written in the clear (``kith recordings export`` is the only way to get a plain file)."""
+    from app.capture.container import RecordingReader
+
+    reader = RecordingReader(Path(path), store_recordings_key(store))
+    return reader.read_all(), reader.sample_rate
 
 
 def recover_on_start(kith, key: bytes | None = None) -> list[RecoveryResult]:

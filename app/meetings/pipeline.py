@@ -103,16 +103,12 @@ def name_speakers(kith: Kith, store, path: Path, segments: list[Segment], event,
 
     Attendees bound the speaker count and resolve spoken names: the calendar event the meeting
     happened during, plus ``--with`` contacts. Never loses the transcript (see app.speakers)."""
+    from app.calendar.link import invitees
     from app.speakers import diarize_and_name
 
-    emit = emitter(bus)
-    emit(StageChanged("speakers", path.name))
+    emitter(bus)(StageChanged("speakers", path.name))
     crm = kith.settings.crm
-    me = {crm.my_name.casefold(), crm.my_email.casefold()} - {""}
-    attendees: list[tuple[str, str]] = []
-    if event is not None:
-        attendees += [(a.name, a.email) for a in event.attendees
-                      if not a.is_self and a.name.casefold() not in me and a.email.casefold() not in me]
+    attendees = invitees(event, me=(crm.my_name, crm.my_email))
     for email in opts.with_emails:
         c = store.contacts.find_by_email(email)
         if c is not None and email.casefold() not in {e.casefold() for _, e in attendees}:
@@ -211,13 +207,13 @@ def extract_and_store(
     llm = engines.get_llm(kith, opts.llm_model)
     attendees = [(c.name, c.email or "") for c in store.meetings.participants(meeting.id)]
     if meeting.calendar_event_id is not None:  # invitees not (yet) in the CRM still name speakers and owners
+        from app.calendar.link import invitees
         from app.calendar.repo import CalendarRepo
 
         have = {e.casefold() for _, e in attendees if e} | {n.casefold() for n, _ in attendees}
-        for a in CalendarRepo(store).get_event(meeting.calendar_event_id).attendees:
-            if a.is_self or a.response == "declined" or not a.name or a.name.casefold() in have or a.email.casefold() in have:
-                continue
-            attendees.append((a.name, a.email))
+        attendees += [(n, e) for n, e in invitees(CalendarRepo(store).get_event(meeting.calendar_event_id),
+                                                  me=(kith.settings.crm.my_name, kith.settings.crm.my_email))
+                      if n and n.casefold() not in have and e.casefold() not in have]
     user_notes = "\n\n".join(n.body for n in store.notes.for_meeting(meeting.id) if n.author == "user")
     ctx = MeetingContext(
         title=meeting.title,

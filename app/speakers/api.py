@@ -195,14 +195,11 @@ def _meeting_audio(store, meeting, audio_path=None):
     for p in (audio_path, meeting.source_file):
         if p and Path(p).is_file():
             return Path(p)
-    if meeting.recording_id is not None:
-        row = store.conn.execute("SELECT path, sample_rate FROM recordings WHERE id = ?", (meeting.recording_id,)).fetchone()
-        if row and Path(row[0]).is_file():
-            from app.capture.container import RecordingReader
-            from app.store.keys import derive_subkey
+    from app.capture.session import read_recording, recording_file
 
-            reader = RecordingReader(Path(row[0]), derive_subkey(store.master_key, "recordings"))
-            return reader.read_all(), reader.sample_rate
+    rec = recording_file(store, meeting.recording_id)
+    if rec is not None and rec[0].is_file():
+        return read_recording(store, rec[0])
     raise FileNotFoundError("no audio")
 
 

@@ -72,8 +72,9 @@ class Diarization:
 def _resample(x: np.ndarray, rate: int) -> np.ndarray:
     if rate == SAMPLE_RATE or len(x) == 0:
         return x
-    n = int(round(len(x) * SAMPLE_RATE / rate))
-    return np.interp(np.arange(n) * (rate / SAMPLE_RATE), np.arange(len(x)), x).astype(np.float32)
+    from app.capture.resample import StreamResampler  # the recorder's band-limited resampler
+
+    return StreamResampler(rate, SAMPLE_RATE).process(x)
 
 
 def load_channels(path) -> list[np.ndarray]:

@@ -77,26 +77,17 @@ def register_recording(store, path: Path, sample_rate: int, seconds: float, chan
         return cur.lastrowid
 
 
-def recording_path(store, recording_id: int | None) -> tuple[Path, int] | None:
-    if recording_id is None:
-        return None
-    row = store.execute("SELECT path, sample_rate FROM recordings WHERE id = ?", (recording_id,)).fetchone()
-    return (Path(row[0]), int(row[1])) if row else None
-
-
 def load_meeting_audio(store, meeting) -> tuple[object, int] | None:
     """(mono float32 samples, rate) of a meeting, or None when no audio is kept. DB thread."""
     import numpy as np
 
-    rec = recording_path(store, meeting.recording_id)
-    if rec is not None and rec[0].exists():
-        from app.capture.container import RecordingReader
-        from app.store.keys import derive_subkey
+    from app.capture.session import read_recording, recording_file
 
-        reader = RecordingReader(rec[0], derive_subkey(store.master_key, "recordings"))
-        data = reader.read_all()
+    rec = recording_file(store, meeting.recording_id)
+    if rec is not None and rec[0].exists():
+        data, rate = read_recording(store, rec[0])
         data = data.mean(axis=1) if getattr(data, "ndim", 1) == 2 else data
-        return np.asarray(data, dtype=np.float32), rec[1]
+        return np.asarray(data, dtype=np.float32), rate
     src = Path(meeting.source_file) if meeting.source_file else None
     if src is not None and src.exists() and src.suffix.lower() in {".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif"}:
         import soundfile as sf

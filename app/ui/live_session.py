@@ -305,20 +305,18 @@ class LiveSession(QObject):
 def _name_speakers(kith, store, summary, segments: list[Segment], event, cancel) -> list[Segment]:
     """After stop: split the "Them" channel of the encrypted recording into named voices
     (the same step `kith process` runs; the transcript survives any failure)."""
-    from app.capture.container import RecordingReader
+    from app.capture.session import read_recording
     from app.speakers import diarize_and_name
-    from app.store.keys import derive_subkey
 
     try:
-        audio = RecordingReader(summary.path, derive_subkey(store.master_key, "recordings")).read_all()
+        audio = read_recording(store, summary.path)
     except Exception:  # noqa: BLE001 — keep the live labels
         return segments
-    crm = kith.settings.crm
-    attendees = [(a.name, a.email) for a in getattr(event, "attendees", None) or []
-                 if not getattr(a, "is_self", False) and a.name]
-    segs = diarize_and_name((audio, summary.sample_rate), segments, store=store, attendees=attendees, bus=kith.bus,
-                            cancel=cancel, me=(crm.my_name, crm.my_email))
-    return segs
+    from app.calendar.link import invitees
+
+    me = (kith.settings.crm.my_name, kith.settings.crm.my_email)
+    return diarize_and_name(audio, segments, store=store, attendees=invitees(event, me), bus=kith.bus,
+                            cancel=cancel, me=me)
 
 
 def require_idle(session: LiveSession) -> None:
