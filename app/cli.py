@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from app.core.context import Kith
+    from app.context import Kith
 
     kith = None
     try:

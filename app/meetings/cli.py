@@ -101,7 +101,7 @@ def cmd_import(kith, args) -> int:
 def cmd_demo(kith, args) -> int:
     from app.meetings.demo import run_demo
 
-    return run_demo(kith, keep=args.keep, quiet=args.quiet)
+    return run_demo(kith, _run_process, keep=args.keep, quiet=args.quiet)
 
 
 def cmd_meetings(kith, args) -> int:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.domain import ActionItem, AuditEntry, Meeting, Note, Segment, Suggestion
 from app.core.errors import KithError
 from app.core.events import CancelToken, Event, emitter

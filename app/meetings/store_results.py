@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.domain import ActionItem, AuditEntry, Meeting, Note, Segment, Suggestion
 from app.core.output import to_jsonable
 

@@ -176,7 +176,7 @@ def companies_list(kith, args):
     if args.json:
         print_json(cs)
         return
-    counts = dict(store.conn.execute("SELECT company_id, count(*) FROM contacts GROUP BY company_id").fetchall())
+    counts = store.companies.people_counts()
     print_table([(c.id, c.name, c.domain or "", counts.get(c.id, 0), c.source) for c in cs],
                 ["ID", "NAME", "DOMAIN", "PEOPLE", "SOURCE"])
 

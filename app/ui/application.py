@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.paths import resource_path
 from app.ui.bridge import EventBridge
 from app.ui.context import UiContext

@@ -2,7 +2,7 @@
 
 Two lanes, each one worker thread (cf. Anki's ``taskman``):
 
-* **db** — a serial executor that owns the app's :class:`~app.core.context.Kith` and its
+* **db** — a serial executor that owns the app's :class:`~app.context.Kith` and its
   Store (SQLCipher connection). Every read and write the views make goes through it, in
   order, so the single-threaded Store is only ever touched by one thread.
 * **model** — a serial executor for model work (transcription, extraction, downloads,
@@ -24,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
 from app.ui.qt import QObject, Qt, Signal

@@ -193,8 +193,6 @@ def test_erasing_a_person_removes_their_voice_profile(kith):
     from app.store.rights import erase_person
 
     store = kith.store()
-    P.ensure_schema(store)
-    P.ensure_schema(store)  # idempotent
     keep = store.contacts.add(Contact(name="Keep Me", emails=["keep@x.com"]))
     gone = store.contacts.add(Contact(name="Erase Me", emails=["erase@x.com"]))
     v = np.ones(256, np.float32) / 16

@@ -1,4 +1,4 @@
-"""The composition root of the core: paths, settings, event bus and a lazily opened store.
+"""The composition root (above every layer, see docs/ARCHITECTURE.md): paths, settings, event bus and a lazily opened store.
 
 The CLI builds one from the environment (:meth:`Kith.from_env`); tests and the UI build
 one explicitly. Nothing else reads the environment.
