@@ -81,3 +81,10 @@ def match(centroids: dict[str, np.ndarray], known: dict[int, np.ndarray], thresh
         if best >= threshold and best - second >= margin and int(np.argmax(sim[:, j])) == i:
             out[lab] = (cids[j], best)
     return out
+
+
+def move_to(store, from_contact: int, to_contact: int) -> int:
+    """Give ``from_contact``'s voice rows to ``to_contact`` (merging two records of one person)."""
+    with store.transaction():
+        return store.conn.execute("UPDATE voice_profiles SET contact_id = ? WHERE contact_id = ?",
+                                  (to_contact, from_contact)).rowcount

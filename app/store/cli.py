@@ -111,8 +111,9 @@ def people_edit(kith, args):
             c.phones.append(ph)
         if args.company is not None:
             c.company_id = _company_ref(store, args.company)
-        c.source = "user"  # a person touched it: from now on the AI only proposes changes
-        store.contacts.update(c)
+        from app.ops.crm import edit_contact
+
+        c = edit_contact(store, c).value  # a person touched it: from now on the AI only proposes changes
     if args.json:
         print_json(c)
     else:
@@ -208,8 +209,9 @@ def companies_edit(kith, args):
         c.domain = args.domain
     if args.notes is not None:
         c.notes = args.notes
-    c.source = "user"
-    store.companies.update(c)
+    from app.ops.crm import edit_company
+
+    c = edit_company(store, c).value
     print_json(c) if args.json else print(f"updated company {c.id}: {c.name}")
 
 
