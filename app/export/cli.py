@@ -149,7 +149,7 @@ def cmd_export(kith, args) -> int:
 
     if not args.out:
         raise KithError("file exports need a folder", hint=f"kith export {args.target} --out DIR")
-    paths = write_files(kith, args.target, args.out, meeting_id=args.meeting, since=since)
+    paths = write_files(kith.store(), args.target, args.out, meeting_id=args.meeting, since=since)
     print_json_or([str(p) for p in paths], args, lambda: print("\n".join(str(p) for p in paths)))
     return 0
 

@@ -310,9 +310,8 @@ class MeetingPage(QWidget):
         mid = self.meeting_id
 
         def run(store):
-            from app.export.base import gather
-            from app.export.files import write_format
+            from app.export.service import write_files  # the CLI's `kith export FMT --meeting ID`
 
-            return write_format(fmt, gather(store, meeting_id=mid), Path(folder))
+            return write_files(store, fmt, Path(folder), meeting_id=mid)
 
         self.ctx.tasks.db(run, lambda files: self.ctx.show_info(f"Exported {len(files)} file(s) to {folder}."), name="export")
