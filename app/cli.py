@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "app.meetings.cli",
     "app.capture.cli",
     "app.calendar.cli",
+    "app.brief.cli",
     "app.export.cli",
     "app.speakers.cli",
     "app.ui.cli",

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.core.errors import Cancelled, KithError
-from app.core.output import ok_mark, print_json, print_table, to_jsonable
+from app.core.output import ok_mark, print_json, print_table
 
 
 def _json_flag(p) -> None:
