@@ -254,6 +254,18 @@ class Notes(Repo):
         with self.s.transaction():
             self.conn.execute("DELETE FROM notes WHERE id = ?", (id,))
 
+    def minutes(self, meeting_id: int) -> list[Note]:
+        """The AI minutes of a meeting (the one answer to "what are its minutes")."""
+        return [n for n in self.for_meeting(meeting_id, kind="minutes") if n.author == "ai"]
+
+    def user_notes(self, meeting_id: int) -> list[Note]:
+        """What the person wrote themselves about a meeting."""
+        return [n for n in self.for_meeting(meeting_id) if n.author == "user"]
+
+    @staticmethod
+    def is_minutes(n: Note) -> bool:
+        return n.kind == "minutes" and n.author == "ai"
+
     def for_meeting(self, meeting_id: int, kind: str | None = None) -> list[Note]:
         if kind is None:
             rows = self._rows("SELECT * FROM notes WHERE meeting_id = ? ORDER BY id", (meeting_id,))
