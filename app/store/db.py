@@ -28,11 +28,14 @@ class SearchHit:
     rank: float
 
 
-def _connect(path: Path, key: bytes, *, create: bool):
+def _connect(path: Path, key: bytes, *, create: bool, readonly: bool = False):
     """Open and verify a key. Raises WrongKey (the file untouched) if it does not decrypt."""
     import sqlcipher3
 
-    if create:
+    if readonly:
+        conn = sqlcipher3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, isolation_level=None,
+                                  check_same_thread=False, timeout=30)
+    elif create:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     else:  # mode=rw: never create a file that is not there
         conn = sqlcipher3.connect(
@@ -44,6 +47,11 @@ def _connect(path: Path, key: bytes, *, create: bool):
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError as e:
         conn.close()
+        from app.store.repair import diagnose
+
+        damage = diagnose(path, key, e)
+        if damage is not None:
+            raise damage from None
         if "not a database" in str(e) or "encrypt" in str(e):
             raise K.WrongKey(
                 f"cannot decrypt {path}: wrong key or passphrase (or not a Kith database)",
@@ -160,12 +168,27 @@ def _create_new(paths: Paths, passphrase, ask) -> tuple[object, K.MasterKey]:
     return conn, master
 
 
-def open_store(paths: Paths, passphrase: str | None = None, ask_passphrase: Callable[[str], str] | None = None) -> "Store":
+def open_store(paths: Paths, passphrase: str | None = None, ask_passphrase: Callable[[str], str] | None = None,
+               *, damaged_ok: bool = False) -> "Store":
+    """``damaged_ok`` (for `kith db check|recover`): a file whose key opens but whose schema state cannot be
+    read is returned as is — not configured, not migrated, nothing written — with ``store.damage`` set."""
     path = paths.database
     exists = path.exists() and path.stat().st_size > 0
     conn, master = (_open_existing if exists else _create_new)(paths, passphrase, ask_passphrase)
     try:
-        migrations.check_not_newer(conn, str(path))  # before any write (journal mode included)
+        try:
+            migrations.check_not_newer(conn, str(path))  # before any write (journal mode included)
+        except Exception as e:  # noqa: BLE001
+            from app.store.repair import damage_error
+
+            damage = damage_error(e)
+            if damage is None:
+                raise
+            if not damaged_ok:
+                raise damage from None
+            store = Store(conn, master, paths)
+            store.damage = damage
+            return store
         _configure(conn)
         migrations.migrate(conn, str(path))
         try:
@@ -192,6 +215,7 @@ class Store:
         self.paths = paths
         self.path = paths.database
         self._lock = threading.RLock()
+        self.damage: KithError | None = None  # set when opened with damaged_ok on an unreadable schema
         self._sp = itertools.count(1)
         self._db = None
         self.contacts = Contacts(self)

@@ -160,6 +160,14 @@ def erase_person(store, contact_id: int) -> dict:
     return n
 
 
+def scrub(store) -> None:
+    """After deleting: merge the search index (deleted terms leave its b-trees), then compact."""
+    with store.transaction():
+        for fts in migrations.FTS_TABLES:
+            store.conn.execute(f"INSERT INTO {fts}_fts({fts}_fts) VALUES ('optimize')")
+    compact(store)
+
+
 def compact(store) -> None:
     """Rewrite the file so no freed page or WAL frame keeps old data (secure_delete is on as well)."""
     conn = store.conn
@@ -211,30 +219,48 @@ def rekey(store, new_passphrase: str | None = None) -> str:
 
 # -- check & backup --------------------------------------------------------------------------
 def check(store) -> dict:
-    conn = store.conn
-    integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    cipher = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
-    fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+    """Integrity, page authentication, search index, schema and which tables are readable.
+    Never raises on damage: each probe runs on its own read-only connection and reports its own error."""
+    from app.store.repair import probe, readable_tables, reader, safe_rows
+
+    rd = reader(store)
+    integrity = safe_rows(rd, "PRAGMA integrity_check")
+    cipher = safe_rows(rd, "PRAGMA cipher_integrity_check")
+    fk = safe_rows(rd, "PRAGMA foreign_key_check")
+    fk_n = 0 if not fk else (len(fk) if not fk[0].startswith("error:") else -1)
     fts_problems = []
-    for t in migrations.FTS_TABLES:
+    for t in migrations.FTS_TABLES:  # FTS5's own check writes nothing but needs a writable handle: the store's
+        if store.damage is not None:
+            status, v = probe(rd, lambda c, t=t: c.execute(f"SELECT count(*) FROM {t}_fts_data").fetchone())
+            if status != "ok":
+                fts_problems.append(f"{t}_fts: {v}")
+            continue
         try:
-            conn.execute(f"INSERT INTO {t}_fts({t}_fts, rank) VALUES ('integrity-check', 1)")
+            store.conn.execute(f"INSERT INTO {t}_fts({t}_fts, rank) VALUES ('integrity-check', 1)")
         except Exception as e:  # noqa: BLE001
             fts_problems.append(f"{t}_fts: {e}")
-    st = migrations.state(conn)
+    status, st = probe(rd, migrations.state)
+    if status != "ok":
+        st = {"user_version": None, "known": len(migrations.MIGRATIONS), "applied": [], "pending": [],
+              "unknown": [], "error": st}
+    tables = readable_tables(rd)
+    bad_pages = sorted({int(m) for line in cipher for m in re.findall(r"page (\d+)", line)})
     result = {
         "path": str(store.path),
         "key": {"mode": store.key_mode, "opens": True},
         "integrity": integrity,
         "cipher_integrity": cipher or ["ok"],
-        "foreign_key_violations": len(fk),
+        "damaged_pages": bad_pages,
+        "tables": tables,
+        "unreadable_tables": sorted(t for t, v in tables.items() if not v["ok"]),
+        "foreign_key_violations": fk_n,
         "fts": fts_problems or ["ok"],
         "migrations": st,
-        "cipher_version": conn.execute("PRAGMA cipher_version").fetchone()[0],
-        "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+        "cipher_version": (safe_rows(rd, "PRAGMA cipher_version") or [""])[0],
+        "journal_mode": (safe_rows(rd, "PRAGMA journal_mode") or [""])[0],
     }
-    result["ok"] = (integrity == ["ok"] and not cipher and not fk and not fts_problems and not st["pending"]
-                    and not st["unknown"])
+    result["ok"] = (integrity == ["ok"] and not cipher and fk_n == 0 and not fts_problems and not st["pending"]
+                    and not st["unknown"] and not st.get("error") and not result["unreadable_tables"])
     return result
 
 
@@ -261,8 +287,18 @@ def backup(store, dest: Path | str, overwrite: bool = False) -> dict:
             src.execute("SELECT sqlcipher_export('kith_backup')")
             src.execute(f"PRAGMA kith_backup.user_version = {int(version)}")
             src.execute("COMMIT")
-        finally:
+        except BaseException as e:  # the real error, not the DETACH's "kith_backup is locked"
+            if src.in_transaction:
+                src.execute("ROLLBACK")
             src.execute("DETACH DATABASE kith_backup")
+            from app.store.repair import damage_error
+
+            damage = damage_error(e) if isinstance(e, Exception) else None
+            if damage is not None:
+                raise KithError(f"the backup stopped: {damage.message}",
+                                hint="a backup copies every page; " + (damage.hint or "")) from e
+            raise
+        src.execute("DETACH DATABASE kith_backup")
     except BaseException:
         part.unlink(missing_ok=True)
         raise
@@ -289,4 +325,4 @@ def backup(store, dest: Path | str, overwrite: bool = False) -> dict:
     return out
 
 
-__all__ = ["export_person", "erase_person", "rekey", "check", "backup", "compact"]
+__all__ = ["export_person", "erase_person", "rekey", "check", "backup", "compact", "scrub"]
