@@ -91,24 +91,38 @@ def _open_existing(paths: Paths, passphrase, ask) -> tuple[object, K.MasterKey]:
     salt = K.read_salt(paths.key_salt_file)
     if salt is not None:
         pp = K.get_passphrase(passphrase, ask, f"{path} is protected with a passphrase", new=False)
-        cands = [(K.passphrase_key(pp, salt), "salt")]
         pending = K.read_salt(paths.key_salt_file.with_name(paths.key_salt_file.name + ".new"))
+        cands = [(K.passphrase_key(pp, salt), "salt")]
         if pending is not None:  # a passphrase change was interrupted between the rekey and the salt swap
             cands.append((K.passphrase_key(pp, pending), "salt.new"))
+        # created before passphrases were NFC-normalised: the forms as typed (re-keyed to NFC once open)
+        cands += [(k, "salt:legacy") for k in K.legacy_passphrase_keys(pp, salt)]
+        if pending is not None:
+            cands += [(k, "salt.new:legacy") for k in K.legacy_passphrase_keys(pp, pending)]
         try:
             conn, key, label = _try_keys(path, cands)
-        except K.WrongKey:
+        except K.WrongKey as wrong:
             # a move from passphrase to keyring may have died after the rekey, before the salt was removed
             kr = K.Keyring()
             moved = [(k, "keyring") for k in ((kr.get(K.PENDING_USERNAME), kr.get()) if kr.usable else ()) if k]
             if not moved:
-                raise
+                if pending is not None:
+                    raise K.WrongKey(
+                        f"cannot decrypt {path} with this passphrase — a passphrase change (`kith db rekey "
+                        "--passphrase`) was interrupted, so the database may already use the NEW passphrase",
+                        hint="try the new passphrase you chose then (or the old one, if you typed the new); "
+                             "the file was not changed") from None
+                raise wrong
             conn, key, label = _try_keys(path, moved)
             kr.set(key)
             kr.delete(K.PENDING_USERNAME)
             paths.key_salt_file.unlink()
             return conn, K.MasterKey(key, "keyring")
-        if label == "salt.new":
+        if label.endswith(":legacy"):  # move to the NFC key; a crash here leaves either key, both are tried
+            key = K.passphrase_key(pp, pending if label.startswith("salt.new") else salt)
+            conn.execute(K.raw_key_pragma(key, "rekey"))
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if label.startswith("salt.new"):
             K.write_salt(paths.key_salt_file, pending)
             paths.key_salt_file.with_name(paths.key_salt_file.name + ".new").unlink(missing_ok=True)
         return conn, K.MasterKey(key, "passphrase")
