@@ -75,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     except KithError as e:
         print(f"kith: error: {e}", file=sys.stderr)
         return e.exit_code
+    except Exception as e:  # a damaged database met mid-command: one clear line, not a traceback
+        from app.store.repair import damage_error
+
+        damage = damage_error(e)
+        if damage is None:
+            raise
+        print(f"kith: error: {damage}", file=sys.stderr)
+        return damage.exit_code
     except KeyboardInterrupt:
         print("kith: interrupted", file=sys.stderr)
         return 130

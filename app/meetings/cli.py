@@ -46,22 +46,42 @@ class _Progress:
         self.bars.clear()
 
 
-def _run_process(kith, path: Path, opts, quiet: bool = False) -> int:
+def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | None = None) -> int:
+    """Process ``path`` — or, with ``meeting_id``, re-run the extraction of that stored meeting."""
     from app.core.events import CancelToken, Event
     from app.meetings.minutes import render_markdown
-    from app.meetings.pipeline import process_file
+    from app.meetings.pipeline import AlreadyImported, MeetingStored, process_file
+    from app.meetings.resume import reprocess_meeting
 
     progress = _Progress(enabled=not quiet)
+    stored: list[int] = [] if meeting_id is None else [meeting_id]
     unsubscribe = kith.bus.subscribe(Event, progress)
+    unsub_stored = kith.bus.subscribe(MeetingStored, lambda e: stored.append(e.meeting_id))
     cancel = CancelToken()
     try:
-        result = process_file(kith, path, opts, bus=kith.bus, cancel=cancel)
+        if meeting_id is not None:
+            result = reprocess_meeting(kith, meeting_id, opts, bus=kith.bus, cancel=cancel)
+        else:
+            try:
+                result = process_file(kith, path, opts, bus=kith.bus, cancel=cancel)
+            except AlreadyImported as e:
+                if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                    raise
+                answer = input(f"{e.message}. Re-run its extraction instead? [Y/n] ").strip().lower()
+                if answer not in ("", "y", "yes"):
+                    raise
+                stored.append(e.meeting.id)
+                result = reprocess_meeting(kith, e.meeting.id, opts, bus=kith.bus, cancel=cancel)
     except KeyboardInterrupt:
         cancel.cancel()
+        if stored:
+            print(f"kith: meeting #{stored[-1]} is stored with its transcript; "
+                  f"`kith meetings reprocess {stored[-1]}` finishes it", file=sys.stderr)
         raise
     finally:
         progress.close()
         unsubscribe()
+        unsub_stored()
     store = kith.store()
     print(render_markdown(store, result.meeting.id))
     if result.dropped:
@@ -88,7 +108,8 @@ def cmd_process(kith, args) -> int:
 
     opts = ProcessOptions(template=args.template, title=args.title, with_emails=args.with_ or [], language=args.language,
                           whisper_model=args.model, llm_model=args.llm, started_at=_when(args.at),
-                          user_notes=Path(args.notes).read_text(encoding="utf-8") if args.notes else "")
+                          user_notes=Path(args.notes).read_text(encoding="utf-8") if args.notes else "",
+                          allow_duplicate=args.again)
     return _run_process(kith, Path(args.file), opts, quiet=args.quiet)
 
 
@@ -108,6 +129,16 @@ def cmd_demo(kith, args) -> int:
 
 def cmd_meetings(kith, args) -> int:
     store = kith.store()
+    if args.action in ("reprocess", "delete") and args.id is None:
+        raise KithError("which meeting?", hint=f"kith meetings {args.action} ID (see `kith meetings list`)")
+    if args.action == "reprocess":
+        from app.meetings.pipeline import ProcessOptions
+
+        store.meetings.get(args.id)
+        return _run_process(kith, Path(), ProcessOptions(template=args.template, llm_model=args.llm), quiet=args.quiet,
+                            meeting_id=args.id)
+    if args.action == "delete":
+        return _delete(kith, store, args)
     if args.action == "show":
         if args.id is None:
             raise KithError("which meeting?", hint="kith meetings show ID (see `kith meetings list`)")
@@ -117,6 +148,30 @@ def cmd_meetings(kith, args) -> int:
         print_json(meetings)
         return 0
     print_table([(m.id, f"{m.started_at:%Y-%m-%d %H:%M}", m.title, m.template, m.status) for m in meetings], ["id", "when", "title", "template", "status"])
+    return 0
+
+
+def _delete(kith, store, args) -> int:
+    from app.core.errors import Cancelled
+    from app.meetings.resume import delete_meeting
+
+    m = store.meetings.get(args.id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise KithError("deleting a meeting needs confirmation", hint="pass --yes to delete without asking")
+        answer = input(f"Delete meeting #{m.id} “{m.title}” with its transcript, minutes, action items and "
+                       "suggestions? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise Cancelled("nothing was deleted")
+    counts = delete_meeting(kith, m.id)
+    rec = counts.pop("recording_kept", None)
+    if args.json:
+        print_json({"deleted": m.id, "counts": counts, "recording_kept": rec})
+        return 0
+    detail = ", ".join(f"{k.replace('meeting_', '')}: {v}" for k, v in counts.items() if v)
+    print(f"deleted meeting #{m.id}" + (f" ({detail})" if detail else ""))
+    if rec is not None:
+        print(f"note: its recording #{rec} is kept (`kith recordings list`)", file=sys.stderr)
     return 0
 
 
@@ -256,6 +311,8 @@ def register(sub) -> None:
         p.add_argument("--model", help="speech model (tiny.en, base, or a CTranslate2 folder)")
         p.add_argument("--llm", help="LLM (catalog name or a .gguf path)")
         p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+        p.add_argument("--again", action="store_true", help="import a second copy of a file already imported "
+                       "(default: refuse and point at `kith meetings reprocess`)")
 
     p = sub.add_parser("process", help="the main job: transcribe a meeting, extract minutes and action items, store them",
                        description="Transcribe → extract (local LLM) → store. Prints the minutes with the source line behind each action item. "
@@ -272,9 +329,16 @@ def register(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("meetings", help="list meetings or show one")
-    p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    p = sub.add_parser("meetings", help="list meetings, show one, re-run its extraction or delete it",
+                       description="list | show ID | reprocess ID (extract again from the stored transcript: finishes "
+                                   "an interrupted or failed extraction; replaces the earlier AI proposals) | "
+                                   "delete ID (with its transcript, minutes, action items, suggestions)")
+    p.add_argument("action", nargs="?", choices=["list", "show", "reprocess", "delete"], default="list")
     p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--llm", help="reprocess: LLM (catalog name or a .gguf path)")
+    p.add_argument("--template", choices=TEMPLATES, help="reprocess: use another template")
+    p.add_argument("-q", "--quiet", action="store_true", help="reprocess: no progress bars")
+    p.add_argument("--yes", action="store_true", help="delete: do not ask for confirmation")
     p.add_argument("--query", help="only meetings whose title matches")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")

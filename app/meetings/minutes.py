@@ -51,6 +51,9 @@ def suggestion_line(s) -> str:
         what = f"add company {p.get('name')}" + (f" ({p['domain']})" if p.get("domain") else "")
     elif s.kind == "update_contact":
         what = f"update contact #{p.get('contact_id')}: " + ", ".join(f"{k}={v}" for k, v in (p.get("fields") or {}).items())
+    elif s.kind == "link_contact":
+        what = (f"link “{p.get('name')}” in this meeting to contact #{p.get('contact_id')} {p.get('contact_name')} "
+                f"(matched by {p.get('matched_by')})")
     elif s.kind == "update_deal":
         fields = p.get("fields") or {}
         what = f"update deal{(' with ' + p['company']) if p.get('company') else ''}: " + "; ".join(

@@ -145,10 +145,15 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
             payload = {"name": name, "email": email, "company": _get(person, "company") or None, "title": _get(person, "role") or ""}
             ev = _ids(_get(person, "evidence"), by_index)
             if existing:
-                store.meetings.add_participant(meeting.id, existing.id, role="speaker")
                 changes = {k: v for k, v in (("title", payload["title"]),) if v and not getattr(existing, k)}
-                if changes:
-                    suggestions.append(store.suggestions.add(Suggestion(kind="update_contact", payload={"contact_id": existing.id, "fields": changes}, evidence=ev, meeting_id=meeting.id)))
+                if existing.id in {c.id for c in participants}:  # already known to be here: only the new fields
+                    if changes:
+                        suggestions.append(store.suggestions.add(Suggestion(kind="update_contact", payload={"contact_id": existing.id, "fields": changes}, evidence=ev, meeting_id=meeting.id)))
+                else:  # the model named someone like a contact: a proposal to link, never a merge by itself
+                    suggestions.append(store.suggestions.add(Suggestion(kind="link_contact", payload={
+                        "contact_id": existing.id, "contact_name": existing.name, "name": name, "email": email, "meeting_id": meeting.id,
+                        "matched_by": "email" if email and existing.id == getattr(store.contacts.find_by_email(email), "id", None) else "name",
+                        "role": "speaker", "fields": changes}, evidence=ev, meeting_id=meeting.id)))
             else:
                 if email and email.split("@")[-1] not in FREE_MAIL:
                     payload["company_domain"] = email.split("@")[-1]

@@ -172,6 +172,15 @@ def m002_voice_profiles(conn) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS voice_profiles_contact ON voice_profiles(contact_id)")
 
 
+@migration
+def m003_meeting_source_hash(conn) -> None:
+    """The sha256 of the file a meeting came from: importing it again finds the meeting (no duplicate)."""
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(meetings)")]
+    if "source_sha256" not in cols:
+        conn.execute("ALTER TABLE meetings ADD COLUMN source_sha256 TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE INDEX IF NOT EXISTS meetings_source_sha256 ON meetings(source_sha256)")
+
+
 def _applied(conn) -> list[str]:
     has = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='_migrations'").fetchone()
     if not has:

@@ -21,7 +21,7 @@ from app.ui.qt import (
 from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, hbox, heading, vbox
 
 KIND_LABEL = {"create_contact": "New person", "update_contact": "Update a person", "create_company": "New company",
-              "update_deal": "Deal update", "action_item": "Action item"}
+              "update_deal": "Deal update", "action_item": "Action item", "link_contact": "Same person?"}
 
 
 def load_pending(store) -> list[tuple]:
