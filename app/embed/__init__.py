@@ -9,7 +9,7 @@ from typing import Callable
 
 from app.embed.minilm import DIM, MODEL_NAME, MiniLM, find_model_dir
 
-__all__ = ["DIM", "MODEL_NAME", "MiniLM", "find_model_dir", "load_embedder", "index", "available"]
+__all__ = ["DIM", "MODEL_NAME", "MiniLM", "find_model_dir", "load_embedder", "index", "available", "window"]
 
 
 def available() -> bool:
@@ -24,6 +24,13 @@ def load_embedder() -> MiniLM:
     return MiniLM()
 
 
+def window(previous: str, text: str) -> str:
+    """What a line's vector encodes: the line before it, then the line. In a conversation an answer
+    follows its question ("How much runway…?" / "About twenty-two months."), so the pair matches a
+    question worded like neither line alone."""
+    return f"{previous.strip()} {text.strip()}".strip()
+
+
 def index(store, embedder, meeting_id: int | None = None, progress: Callable[[int, int], None] | None = None,
           batch: int = 256, cancel=None) -> int:
     """Embed the lines without a vector (of ``meeting_id``, or all). Returns how many were embedded."""
@@ -35,8 +42,8 @@ def index(store, embedder, meeting_id: int | None = None, progress: Callable[[in
             break
         if cancel is not None:
             cancel.raise_if_cancelled()
-        vecs = embedder.encode([r[2] for r in rows])
-        store.vectors.put_many(embedder.name, [(sid, mid, v) for (sid, mid, _t), v in zip(rows, vecs)])
+        vecs = embedder.encode([window(r[3], r[2]) for r in rows])
+        store.vectors.put_many(embedder.name, [(r[0], r[1], v) for r, v in zip(rows, vecs)])
         done += len(rows)
         if progress is not None:
             progress(done, total if total is not None else done)

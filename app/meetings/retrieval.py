@@ -176,28 +176,35 @@ def retrieve(store, question: str, embedder=None, limit: int = 8, context: int =
     if scope is not None and not scope:
         return Retrieval(question, [], filters, False)
     focus = filters.focus_meetings
+    if focus is not None and scope is not None:
+        focus = focus & scope
+    from app.store.search import next_lines
+
     lists: list[tuple[str, list[int], float]] = []
-    kw = keyword_ids(store, rest, scope)
-    lists.append(("bm25", kw, 1.0))
-    if keyword_only:
-        ev: list[int] = []
-    else:
-        ev = _evidence_ids(store, rest, scope)
-        lists.append(("minutes", ev, 0.5))
+    # the time the question names narrows first; the whole store still counts, at a lower weight
+    # ("what caused the outage in August?" may be answered in a September meeting)
+    scopes = [("", scope, 1.0)] + ([("all:", None, 0.5)] if scope is not None else [])
     if focus and not keyword_only:
-        lists.append(("bm25:focus", keyword_ids(store, rest, focus, 30), 1.0))
+        scopes.append(("focus:", focus, 1.0))
+    kw: list[int] = []
+    ev: list[int] = []
     best = None
-    if embedder is not None and not keyword_only:
-        qv = embedder.encode([rest or question])[0]
-        near = store.vectors.nearest(embedder.name, qv, 50, scope)
-        near = [(sid, s) for sid, s in near if s >= MIN_SIMILARITY * 0.7]
-        if near:
-            best = near[0][1]
-        lists.append(("vector", [sid for sid, _ in near], 1.0))
-        if focus:
-            nf = [(sid, s) for sid, s in store.vectors.nearest(embedder.name, qv, 30, focus) if s >= MIN_SIMILARITY * 0.7]
-            lists.append(("vector:focus", [sid for sid, _ in nf], 1.0))
-            best = max([best or 0.0] + [s for _, s in nf[:1]])
+    qv = embedder.encode([rest or question])[0] if embedder is not None and not keyword_only else None
+    for tag, sc, w in scopes:
+        k = keyword_ids(store, rest, sc, 50 if tag != "focus:" else 30)
+        kw = kw or k
+        lists.append((tag + "bm25", k, w))
+        if keyword_only:
+            continue
+        lists.append((tag + "bm25:reply", next_lines(store, k[:20]), 0.5 * w))  # the answer follows its question
+        e = _evidence_ids(store, rest, sc)
+        ev = ev or e
+        lists.append((tag + "minutes", e, 0.5 * w))
+        if qv is not None:
+            near = [(sid, x) for sid, x in store.vectors.nearest(embedder.name, qv, 50, sc) if x >= MIN_SIMILARITY * 0.7]
+            if near:
+                best = max(best or 0.0, near[0][1])
+            lists.append((tag + "vector", [sid for sid, _ in near], w))
     score, why = _fuse(lists)
     cand = sorted(score, key=lambda s: -score[s])[: limit * 4]
     segs = {s.id: s for s in store.segments.get_many(cand)}

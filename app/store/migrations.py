@@ -184,8 +184,10 @@ def m003_ask_vectors(conn) -> None:
         model TEXT NOT NULL,
         vector BLOB NOT NULL)""")
     conn.execute("CREATE INDEX segment_vectors_meeting ON segment_vectors(meeting_id)")
+    # a line's vector also encodes the line before it (app.embed.index): both go stale with its text
     conn.execute("CREATE TRIGGER segments_vec_stale AFTER UPDATE OF text ON segments BEGIN "
-                 "DELETE FROM segment_vectors WHERE segment_id = old.id; END")
+                 "DELETE FROM segment_vectors WHERE segment_id = old.id OR segment_id = "
+                 "(SELECT id FROM segments WHERE meeting_id = old.meeting_id AND idx = old.idx + 1); END")
     _fts(conn, "action_items", FTS_TABLES["action_items"])
     conn.execute("INSERT INTO action_items_fts(rowid, text, owner_text) SELECT id, text, owner_text FROM action_items")
 

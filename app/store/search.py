@@ -203,3 +203,14 @@ def cited_segments(store, hits, terms: list[str]) -> list[int]:
                     if row:
                         out.append(row[0])
     return list(dict.fromkeys(out))
+
+
+def next_lines(store, ids: list[int]) -> list[int]:
+    """The line right after each of ``ids`` in its meeting (in the order of ``ids``)."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    nxt = dict(store.conn.execute(
+        "SELECT s.id, n.id FROM segments s JOIN segments n ON n.meeting_id = s.meeting_id AND n.idx = s.idx + 1 "
+        f"WHERE s.id IN ({marks})", [int(i) for i in ids]).fetchall())
+    return [nxt[i] for i in ids if i in nxt]

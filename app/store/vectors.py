@@ -26,14 +26,14 @@ class Vectors(Repo):
                 [(int(s), int(m), model, np.asarray(v, dtype=np.float16).tobytes()) for s, m, v in rows])
         return len(rows)
 
-    def missing(self, model: str, meeting_id: int | None = None, limit: int = 100000) -> list[tuple[int, int, str]]:
-        """(segment_id, meeting_id, text) of lines with no vector from ``model`` yet, oldest meetings first."""
+    def missing(self, model: str, meeting_id: int | None = None, limit: int = 100000) -> list[tuple[int, int, str, str]]:
+        """(segment_id, meeting_id, text, the previous line's text) of lines with no vector from ``model`` yet."""
         where = "AND s.meeting_id = ?" if meeting_id is not None else ""
         params = (model,) + ((meeting_id,) if meeting_id is not None else ()) + (limit,)
         return self.conn.execute(
-            "SELECT s.id, s.meeting_id, s.text FROM segments s LEFT JOIN segment_vectors v "
-            f"ON v.segment_id = s.id AND v.model = ? WHERE v.segment_id IS NULL {where} "
-            "ORDER BY s.meeting_id, s.idx LIMIT ?", params).fetchall()
+            "SELECT s.id, s.meeting_id, s.text, COALESCE(p.text, '') FROM segments s LEFT JOIN segment_vectors v "
+            "ON v.segment_id = s.id AND v.model = ? LEFT JOIN segments p ON p.meeting_id = s.meeting_id AND p.idx = s.idx - 1 "
+            f"WHERE v.segment_id IS NULL {where} ORDER BY s.meeting_id, s.idx LIMIT ?", params).fetchall()
 
     def count_missing(self, model: str) -> int:
         return self.conn.execute(
