@@ -97,22 +97,21 @@ def proper_words(question: str) -> list[str]:
 
 def parse_filters(store, question: str, now: datetime | None = None) -> tuple[Filters, str]:
     """The filters the question implies and the question with the time phrase removed."""
-    from app.store.search import meetings_between, meetings_titled, speaker_meetings
+    from app.store.search import meetings_titled, speaker_meetings
 
     f = Filters()
     f.since, f.until, f.time_phrase = time_filter(question, now)
     rest = question
     if f.time_phrase:
         rest = re.sub(re.escape(f.time_phrase), " ", question, flags=re.I)
-    scope = meetings_between(store, f.since, f.until) if f.since else None
-    focus: set[int] = set()
+    focus: set[int] = set()  # over all meetings: retrieve() narrows it to the time named, if any
     for w in proper_words(rest):
-        spoke = speaker_meetings(store, w, scope)
+        spoke = speaker_meetings(store, w)
         if spoke:
             f.people.append(spoke[0])
             focus |= spoke[1]
             continue
-        titled = meetings_titled(store, w, scope)
+        titled = meetings_titled(store, w)
         if titled:
             f.titles.append(w)
             focus |= titled
