@@ -183,7 +183,8 @@ def m003_ask_vectors(conn) -> None:
         meeting_id INTEGER NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
         model TEXT NOT NULL,
         vector BLOB NOT NULL)""")
-    conn.execute("CREATE INDEX segment_vectors_meeting ON segment_vectors(meeting_id)")
+    conn.execute("CREATE INDEX segment_vectors_meeting ON segment_vectors(meeting_id)")  # cascades
+    conn.execute("CREATE INDEX segment_vectors_model ON segment_vectors(model, meeting_id)")  # counts without the BLOBs
     # a line's vector also encodes the line before it (app.embed.index): both go stale with its text
     conn.execute("CREATE TRIGGER segments_vec_stale AFTER UPDATE OF text ON segments BEGIN "
                  "DELETE FROM segment_vectors WHERE segment_id = old.id OR segment_id = "

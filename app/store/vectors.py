@@ -36,6 +36,10 @@ class Vectors(Repo):
             f"WHERE v.segment_id IS NULL {where} ORDER BY s.meeting_id, s.idx LIMIT ?", params).fetchall()
 
     def count_missing(self, model: str) -> int:
+        have = self.conn.execute("SELECT (SELECT count(*) FROM segments) - "
+                                 "(SELECT count(*) FROM segment_vectors WHERE model = ?)", (model,)).fetchone()[0]
+        if have <= 0:  # every vector belongs to a line (cascade), so equal counts mean none is missing
+            return 0
         return self.conn.execute(
             "SELECT count(*) FROM segments s LEFT JOIN segment_vectors v ON v.segment_id = s.id AND v.model = ? "
             "WHERE v.segment_id IS NULL", (model,)).fetchone()[0]
