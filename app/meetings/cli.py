@@ -293,9 +293,10 @@ def _review(kith, accept=None, reject=None, accept_all=False, as_json=False, mee
 
 
 def cmd_ask(kith, args) -> int:
-    from app.meetings.ask import ask
+    from app.meetings.ask import cmd
 
-    return ask(kith, args.question, as_json=args.json, llm_name=args.llm)
+    return cmd(kith, args.question, as_json=args.json, llm_name=args.llm, do_reindex=args.reindex,
+               keyword_only=args.keyword_only)
 
 
 def register(sub) -> None:
@@ -368,7 +369,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("ask", help="ask a question over all your meetings; the answer cites meetings and lines")
-    p.add_argument("question")
+    p.add_argument("question", nargs="?")
     p.add_argument("--llm", help="LLM (catalog name or a .gguf path)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the answer, its citations and the retrieved lines as JSON")
+    p.add_argument("--reindex", action="store_true",
+                   help="first embed every stored line that has no sentence vector yet (with progress)")
+    p.add_argument("--keyword-only", action="store_true", help="bm25 only, no sentence vectors")
     p.set_defaults(func=cmd_ask)

@@ -92,6 +92,7 @@ class Engines:
     llm: object | None = None
     whisper: object | None = None  # app.transcribe.engine.WhisperCache
     llm_path: Path | None = None
+    embedder: object | None = None  # app.embed.MiniLM, loaded by Ask / when a meeting is stored
 
     def get_llm(self, kith: Kith, name: str | None, progress: Callable | None = None):
         from app.catalog import resolve_llm
@@ -214,6 +215,9 @@ def process_file(
         if link_if_during_event(store, meeting.id, crm.auto_accept, crm.my_name) is not None:
             meeting = store.meetings.get(meeting.id)  # the event's title and attendees
     emitter(bus)(MeetingStored(meeting.id))
+    from app.meetings.ask import embed_meeting
+
+    embed_meeting(store, meeting.id, engines, cancel)  # sentence vectors for Ask (skipped if the model is absent)
     return extract_and_store(kith, meeting, segments, opts, engines, bus, cancel)
 
 

@@ -20,7 +20,7 @@ from app.store import migrations
 
 @dataclass
 class SearchHit:
-    kind: str  # 'contact' | 'note' | 'segment'
+    kind: str  # 'contact' | 'note' | 'segment' | 'action'
     id: int
     meeting_id: int | None
     title: str
@@ -223,6 +223,7 @@ class Store:
         from app.store.meetings import Meetings, Notes, Segments
         from app.store.work import Actions, Audit, Exports
         from app.store.suggestions import Suggestions
+        from app.store.vectors import Vectors
 
         self.conn = conn
         self._master = master
@@ -242,6 +243,7 @@ class Store:
         self.suggestions = Suggestions(self)
         self.audit = Audit(self)
         self.exports = Exports(self)
+        self.vectors = Vectors(self)
 
     @property
     def master_key(self) -> bytes:
@@ -290,11 +292,13 @@ class Store:
     def execute(self, sql: str, params=()):
         return self.conn.execute(sql, params)
 
-    def search(self, query: str, limit: int = 20, prefix: bool = True) -> list[SearchHit]:
-        """FTS5 over people, notes and transcripts; every word must match (the last also as a prefix)."""
-        from app.store.search import search
+    def search(self, query: str, limit: int = 20, prefix: bool = True, match: str = "all",
+               kinds: tuple[str, ...] | None = None, meeting_ids=None) -> list[SearchHit]:
+        """FTS5 over people, notes and transcripts (and action items when asked); with match="all" every word
+        must match (the last also as a prefix), with match="any" the question's content words rank by bm25."""
+        from app.store.search import KINDS, search
 
-        return search(self, query, limit, prefix)
+        return search(self, query, limit, prefix, match, kinds or KINDS, meeting_ids)
 
     def close(self) -> None:
         if self.conn is not None:
