@@ -26,7 +26,7 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
-from app.ui.widgets import Banner
+from app.ui.widgets import Banner, connect_clicked
 
 # key, label, module, class
 PAGES = [
@@ -212,15 +212,15 @@ class MainWindow(QMainWindow):
         self.tray.setToolTip("Kith")
         menu = QMenu(self)
         self.tray_record = QAction("Start recording", self)
-        self.tray_record.triggered.connect(self.toggle_recording)
+        connect_clicked(self.tray_record, self.toggle_recording)
         self.tray_next = QAction("No upcoming meeting", self)
         self.tray_next.setEnabled(False)
         show = QAction("Show Kith", self)
-        show.triggered.connect(lambda: (self.showNormal(), self.raise_(), self.activateWindow()))
+        connect_clicked(show, lambda: (self.showNormal(), self.raise_(), self.activateWindow()))
         compact = QAction("Compact panel", self)
-        compact.triggered.connect(self.toggle_compact)
+        connect_clicked(compact, self.toggle_compact)
         quit_ = QAction("Quit", self)
-        quit_.triggered.connect(self.close)
+        connect_clicked(quit_, self.close)
         for a in (self.tray_record, self.tray_next, None, compact, show, None, quit_):
             menu.addSeparator() if a is None else menu.addAction(a)
         self.tray.setContextMenu(menu)
