@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self._deferred = False
         self.painted.connect(lambda: QTimer.singleShot(0, self._load_current))
+        self.painted.connect(lambda: QTimer.singleShot(0, self.offer_recovery))
         ctx.on("suggestions_changed", lambda _v: self.refresh_badges())
         self._notified: set = set()
         self.reminder = QTimer(self, interval=60_000)
@@ -166,6 +167,66 @@ class MainWindow(QMainWindow):
             item.setData(258, n)
 
         self.ctx.tasks.db(lambda s: len(s.suggestions.list(status="pending")), done, lambda _e: None, name="badge")
+
+    # -- a meeting the app did not finish (crash, power loss) -------------------------------
+    def ask_recover(self, question: str) -> bool:
+        from app.ui.qt import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover a meeting", question, parent=self)
+        yes = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+        box.setInformativeText("It becomes a meeting and Kith writes its minutes. “Not now” keeps the recording "
+                               "and asks again next time.")
+        box.exec()
+        return box.clickedButton() is yes
+
+    def offer_recovery(self) -> None:
+        """On start: each unfinished live recording is offered back and becomes a meeting with its notes."""
+        from app.ui.recovery import find_unfinished_meetings
+
+        directory = self.ctx.kith.paths.recordings
+
+        def offer(items) -> None:
+            for item in items:
+                if self.ask_recover(item.question()):
+                    self.recover(item)
+
+        self.ctx.tasks.db(lambda s: find_unfinished_meetings(s, directory), offer, lambda _e: None, name="find-unfinished")
+
+    def recover(self, item) -> None:
+        from app.ui.recovery import recover_as_meeting
+
+        def work(kith, handle):
+            meeting, segs = recover_as_meeting(kith, kith.store(), item, handle.cancel_token)
+            return meeting.id, bool(segs)
+
+        def done(result) -> None:
+            mid, has_transcript = result
+            self.ctx.notify("meetings_changed")
+            self.open_meeting(mid)
+            self.show_info(f"Recovered “{item.title}” ({item.minutes} min) with your notes.",
+                           "Kith is writing its minutes now." if has_transcript else "")
+            if has_transcript:
+                self.write_minutes(mid, item.notes)
+
+        self.ctx.tasks.model(work, done, self.show_error, name="recover-meeting")
+
+    def write_minutes(self, meeting_id: int, notes: str = "") -> None:
+        """Minutes for a stored meeting from its transcript and the user's notes (model lane)."""
+        def work(kith, handle):
+            from app.meetings.pipeline import ProcessOptions, extract_and_store
+
+            store = kith.store()
+            meeting = store.meetings.get(meeting_id)
+            extract_and_store(kith, meeting, store.segments.for_meeting(meeting_id), ProcessOptions(user_notes=notes),
+                              self.ctx.tasks.engines, kith.bus, handle.cancel_token)
+            return meeting_id
+
+        def done(_mid) -> None:
+            self.ctx.notify("meetings_changed")
+            self.ctx.notify("suggestions_changed")
+
+        self.ctx.tasks.model(work, done, self.show_error, name="write-minutes")
 
     # -- messages ----------------------------------------------------------------------
     def show_error(self, exc: BaseException) -> None:

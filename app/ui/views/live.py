@@ -163,6 +163,10 @@ class LiveView(QWidget):
                                       "and these notes together, and your notes are kept as you wrote them.")
         self.notes.setAccessibleName("Your notes")
         self.session.notes_text = self.notes.toPlainText
+        # autosave: 2 s after the last keystroke the notes go into the encrypted recording
+        self.autosave = QTimer(self, interval=2000, singleShot=True)
+        self.autosave.timeout.connect(lambda: self.session.autosave_notes(self.notes.toPlainText()))
+        self.notes.textChanged.connect(self.autosave.start)
         self.stage = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
@@ -216,6 +220,7 @@ class LiveView(QWidget):
             self.session.pause()
 
     def stop(self, process: bool = True) -> None:
+        self.autosave.stop()
         self.session.stop(process=process)
 
     def toggle_compact(self) -> None:
