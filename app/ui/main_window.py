@@ -41,6 +41,26 @@ PAGES = [
 ]
 
 
+class LockedPage(QWidget):
+    """Shown instead of the pages while the encrypted data cannot be opened."""
+
+    def __init__(self, retry):
+        super().__init__()
+        from app.ui.widgets import button, heading, hbox, muted, vbox
+
+        self.title = heading("Your data is locked", 1)
+        self.message = muted()
+        self.hint = muted()
+        self.retry = button("Try again", retry, name="Try the passphrase again", primary=True)
+        self.setLayout(vbox(None, self.title, self.message, self.hint, hbox(self.retry, None), None, spacing=10))
+        self.setAccessibleName("Your data is locked")
+        self.hide()
+
+    def set_message(self, message: str, hint: str) -> None:
+        self.message.setText(message + " Nothing is lost: your meetings are still on this machine, encrypted.")
+        self.hint.setText(f"→ {hint}" if hint else "")
+
+
 def app_icon(recording: bool = False) -> QIcon:
     return QIcon(str(resource_path("resources", "icons", "kith-recording.svg" if recording else "kith.svg")))
 
@@ -85,11 +105,13 @@ class MainWindow(QMainWindow):
 
         self.stack = QStackedWidget()
         self.banner = Banner()
+        self.locked = LockedPage(self.unlock)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(18, 12, 18, 12)
         rl.addWidget(self.banner)
         rl.addWidget(self.stack, 1)
+        rl.addWidget(self.locked, 1)
         central = QWidget()
         cl = QHBoxLayout(central)
         cl.setContentsMargins(0, 0, 0, 0)
@@ -99,6 +121,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         ctx.tasks.task_failed.connect(lambda _h, e: self.show_error(e))
+        ctx.tasks.locked.connect(self.show_locked)
         self._setup_shortcuts()
         self.tray = None
         self._setup_tray()
@@ -167,6 +190,25 @@ class MainWindow(QMainWindow):
             item.setData(258, n)
 
         self.ctx.tasks.db(lambda s: len(s.suggestions.list(status="pending")), done, lambda _e: None, name="badge")
+
+    # -- locked data (wrong passphrase, no keyring): say so instead of showing empty pages ------
+    def show_locked(self, exc: BaseException) -> None:
+        from app.ui.errors import describe
+
+        msg, hint = describe(exc)
+        self.locked.set_message(msg, hint)
+        self.stack.hide()
+        self.banner.hide()
+        self.locked.show()
+
+    def unlock(self) -> None:
+        broker = self.ctx.kith.ask_passphrase
+        if hasattr(broker, "reset"):
+            broker.reset()
+        self.locked.hide()
+        self.stack.show()
+        self._load_current()
+        self.offer_recovery()
 
     # -- a meeting the app did not finish (crash, power loss) -------------------------------
     def ask_recover(self, question: str) -> bool:

@@ -110,10 +110,10 @@ class TaskManager(QObject):
                 if broker is None or kith.passphrase:
                     self.locked.emit(e)
                     raise
-                broker.rejected()
+                if broker.failures < MAX_PASSPHRASE_TRIES:
+                    broker.rejected()
                 if broker.failures >= MAX_PASSPHRASE_TRIES:
-                    err = WrongKey(f"wrong passphrase ({broker.failures} tries)",
-                                   hint="Kith cannot open your data without it; press “Try again”, or restart Kith")
+                    err = broker._given_up()
                     self.locked.emit(err)
                     raise err from e
                 continue
@@ -266,6 +266,7 @@ class PassphraseBroker(QObject):
         self._ask_new_gui = ask_new_gui
         self._cached: str | None = None
         self.failures = 0
+        self.declined = False
         self._lock = threading.RLock()
         self._ask.connect(self._on_ask, Qt.ConnectionType.QueuedConnection)
 
@@ -292,30 +293,37 @@ class PassphraseBroker(QObject):
             return f"Wrong passphrase, try again ({left} {'try' if left == 1 else 'tries'} left):"
         return "Kith's data is protected with a passphrase:"
 
-    def __call__(self, _prompt: str) -> str:
-        from app.core.errors import KithError
+    def _given_up(self):
+        from app.store.keys import KeyError_, WrongKey
 
+        if self.failures >= MAX_PASSPHRASE_TRIES:
+            return WrongKey(f"wrong passphrase ({self.failures} tries)",
+                            hint="Kith cannot open your data without it; press “Try again”, or restart Kith")
+        if self.declined:
+            return KeyError_("no passphrase given", hint="Kith needs the passphrase to open your encrypted data; "
+                             "press “Try again”")
+        return None
+
+    def _get(self, fn, prompt: str) -> str:
         with self._lock:
             if self._cached is not None:
                 return self._cached
-            value = self._ask_on_gui(self._ask_gui, self.prompt())
+            stop = self._given_up()
+            if stop is not None:  # no more dialogs until the user presses "Try again"
+                raise stop
+            value = self._ask_on_gui(fn, prompt)
             if not value:
-                raise KithError("no passphrase given", hint="Kith needs the passphrase to open your encrypted data")
+                self.declined = True
+                raise self._given_up()
             self._cached = value
             return value
+
+    def __call__(self, _prompt: str) -> str:
+        return self._get(self._ask_gui, self.prompt())
 
     def ask_new(self, reason: str) -> str:
         """A NEW passphrase (first start without a keyring): typed twice, with the warning."""
-        from app.core.errors import KithError
-
-        with self._lock:
-            if self._cached is not None:
-                return self._cached
-            value = self._ask_on_gui(self._ask_new_gui or self._ask_gui, reason)
-            if not value:
-                raise KithError("no passphrase chosen", hint="Kith needs a passphrase to encrypt your data (no keyring here)")
-            self._cached = value
-            return value
+        return self._get(self._ask_new_gui or self._ask_gui, reason)
 
     def rejected(self) -> None:
         """The last answer did not open the database: forget it."""
@@ -331,3 +339,4 @@ class PassphraseBroker(QObject):
         with self._lock:
             self._cached = None
             self.failures = 0
+            self.declined = False

@@ -73,7 +73,14 @@ def main(argv=None) -> int:
     rss: list[tuple[float, float]] = []
     t0 = time.monotonic()
     rss_timer = QTimer(interval=5000)
-    rss_timer.timeout.connect(lambda: rss.append((round(s.seconds, 1), round(rss_mb(), 1))))
+    rec_rss: list[float] = []  # samples while recording (not while the minutes are written)
+
+    def sample() -> None:
+        rss.append((round(s.seconds, 1), round(rss_mb(), 1)))
+        if s.state in ("recording", "paused"):
+            rec_rss.append(rss[-1][1])
+
+    rss_timer.timeout.connect(sample)
     plan = {"paused": False, "resumed": False, "stopped": False, "notes": False}
     out: dict = {}
 
@@ -124,14 +131,15 @@ def main(argv=None) -> int:
             time.sleep(0.01)
         stored = h.result or {"error": repr(h.error)}
     g = sorted(gaps) or [0.0]
-    recording_rss = [r for sec, r in rss if sec > 0]
+    recording_rss = rec_rss or [0.0]
     out.update({
         "seconds_target": a.seconds, "wall_s": round(time.monotonic() - t0, 1),
         "stop_to_idle_s": round(time.monotonic() - out.pop("stop_at", time.monotonic()), 1),
         "levels": counts["levels"], "partials": counts["partials"], "finals": counts["finals"],
         "paused": plan["paused"], "resumed": plan["resumed"], "failures": failures, "warnings": counts["warnings"][:5],
         "rss_start_mb": rss[0][1], "rss_peak_mb": max(r for _s, r in rss),
-        "rss_first_min_mb": recording_rss[min(len(recording_rss) - 1, 12)] if recording_rss else 0,
+        "rss_first_min_mb": recording_rss[min(len(recording_rss) - 1, 12)],
+        "rss_recording_peak_mb": max(recording_rss),
         "rss_end_mb": rss[-1][1], "rss": rss[:: max(1, len(rss) // 20)],
         "ui_max_stall_ms": round(g[-1], 1), "ui_p99_ms": round(g[int(0.99 * (len(g) - 1))], 1), "ticks": len(g),
         "meeting": stored, "fatal": False,
