@@ -1,6 +1,5 @@
 """Soak: a live meeting of ~2.5 minutes of replayed call audio through the real app (offscreen)
-— level meters, partial and final lines, pause/resume, notes, ■ Stop → stored meeting with
-minutes — in its own interpreter, so a native crash (``Fatal Python error``) fails the test
+— level meters, partial and final lines, pause/resume, notes, Stop → stored meeting — in its own interpreter, so a native crash (``Fatal Python error``) fails the test
 instead of killing the runner. Memory must stay roughly flat while recording. The 10- and
 60-minute runs are ``bench/ui_soak_bench.py --minutes 10``."""
 from __future__ import annotations
@@ -30,14 +29,14 @@ def run_soak(seconds: float, *extra: str, timeout: float = 1800) -> dict:
 
 @pytest.mark.slow
 def test_live_meeting_soak_through_the_real_app(kith_home):
-    r = run_soak(150)
+    r = run_soak(150, "--no-process")  # minutes: test_live's slow test (the LLM on 2 busy cores is minutes)
     print("\nsoak:", json.dumps({k: v for k, v in r.items() if k != "rss"}))
     assert r["failures"] == [] and r["paused"] and r["resumed"]
     assert r["recorded_s"] >= 150
     assert r["levels"] >= 150 * 5  # meters: several updates a second
     assert r["partials"] >= 20 and r["finals"] >= 20
     m = r["meeting"]
-    assert m["recording"] and m["segments"] >= 20 and m["status"] == "processed", m
-    assert m["user_notes"] == ["Pricing: 40 seats.\n- send the quote by Friday"] and m["ai_notes"] >= 1
+    assert m["recording"] and m["segments"] >= 20 and m["status"] == "transcribed", m
+    assert m["user_notes"] == ["Pricing: 40 seats.\n- send the quote by Friday"]
     # memory roughly flat while recording: after the first minute (models loaded) it grows < 120 MB
     assert r["rss_recording_peak_mb"] - r["rss_first_min_mb"] < 120, r["rss"]
