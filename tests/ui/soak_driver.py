@@ -27,6 +27,13 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def _trend(xs: list[float]) -> float:
+    import statistics
+
+    k = max(1, len(xs) // 3)
+    return round(statistics.median(xs[-k:]) - statistics.median(xs[:k]), 1)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=150)
@@ -140,6 +147,9 @@ def main(argv=None) -> int:
         "rss_start_mb": rss[0][1], "rss_peak_mb": max(r for _s, r in rss),
         "rss_first_min_mb": recording_rss[min(len(recording_rss) - 1, 12)],
         "rss_recording_peak_mb": max(recording_rss),
+        # growth while recording, robust to the transcriber's working-set swings: median of the last
+        # third of the samples minus the median of the first third (the first 30 s, model load, excluded)
+        "rss_trend_mb": _trend(recording_rss[6:] or recording_rss),
         "rss_end_mb": rss[-1][1], "rss": rss[:: max(1, len(rss) // 20)],
         "ui_max_stall_ms": round(g[-1], 1), "ui_p99_ms": round(g[int(0.99 * (len(g) - 1))], 1), "ticks": len(g),
         "meeting": stored, "fatal": False,
