@@ -27,7 +27,7 @@ DRIVER = ROOT / "tests" / "ui" / "soak_driver.py"
 IDLE = r"""
 import os, sys, time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from app.core.context import Kith
+from app.context import Kith
 from app.ui.application import build_context
 from app.ui.main_window import MainWindow
 from app.ui.qt import QApplication, QTimer

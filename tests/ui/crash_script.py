@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def main() -> None:
     wav, title, notes = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-    from app.core.context import Kith
+    from app.context import Kith
     from app.ui.application import build_context
     from app.ui.audio import wav_source_factory
     from app.ui.main_window import MainWindow

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     ap.add_argument("--llm", default="smollm2-135m")
     a = ap.parse_args(argv)
 
-    from app.core.context import Kith
+    from app.context import Kith
     from app.ui.application import build_context
     from app.ui.audio import wav_source_factory
     from app.ui.main_window import MainWindow

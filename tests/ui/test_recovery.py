@@ -31,7 +31,7 @@ def crashed(kith_home, jfk_wav, monkeypatch):
 
 def test_a_killed_live_meeting_is_offered_back_with_its_notes(crashed, qapp, qtbot):
     from app.capture.container import find_unfinished, info
-    from app.core.context import Kith
+    from app.context import Kith
     from app.ui.application import build_context
     from app.ui.audio import wav_source_factory
     from app.ui.main_window import MainWindow
@@ -81,7 +81,7 @@ def test_a_killed_live_meeting_is_offered_back_with_its_notes(crashed, qapp, qtb
 
 def test_not_now_keeps_the_recording_for_the_next_start(crashed, qapp, qtbot):
     from app.capture.container import find_unfinished
-    from app.core.context import Kith
+    from app.context import Kith
     from app.ui.application import build_context
     from app.ui.main_window import MainWindow
 
