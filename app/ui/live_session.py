@@ -61,6 +61,10 @@ class LiveSession(QObject):
         self.meeting_id: int | None = None
         self._run: _Running | None = None
         self._process_handle = None
+        # one number per recording: the minutes of the previous meeting may still be written (model
+        # lane) while the next one records; their callbacks only touch the state if it is still theirs
+        self._gen = 0
+        self.stopped_notes = ""
         ctx.bridge.event.connect(self._on_event)
 
     # -- state --------------------------------------------------------------------------
@@ -86,8 +90,9 @@ class LiveSession(QObject):
 
     # -- start ----------------------------------------------------------------------------
     def start(self, event=None, title: str = "") -> None:
-        if self.state not in ("idle",):
+        if self.state not in ("idle", "processing"):  # back-to-back: the previous minutes go on being written
             return
+        self._gen += 1
         self.calendar_event = event
         self.title = title or (event.title if event is not None else f"Meeting {datetime.now():%d %b %H:%M}")
         self.meeting_id = None
@@ -193,6 +198,7 @@ class LiveSession(QObject):
         run = self._run
         self._set("stopping")
         notes = self.notes_text() or ""
+        self.stopped_notes = notes
         event = self.calendar_event
         title = self.title
 
@@ -221,6 +227,10 @@ class LiveSession(QObject):
     def _store_and_process(self, run: _Running, summary, notes: str, title: str, event, process: bool) -> None:
         tasks = self.ctx.tasks
         segments = self.transcript()
+        gen = self._gen
+
+        def current() -> bool:
+            return self._gen == gen
 
         def work(kith, handle):
             from app.meetings.pipeline import ProcessOptions, extract_and_store
@@ -229,28 +239,31 @@ class LiveSession(QObject):
             meeting, segs = save_meeting(kith, kith.store(), title=title, started_at=run.started_at,
                                          ended_at=datetime.now(timezone.utc), recording=rec, segments=segments,
                                          notes=notes, event=event, cancel=handle.cancel_token)
-            tasks.call_soon(lambda mid=meeting.id: self._stored(mid))
+            tasks.call_soon(lambda mid=meeting.id: self._stored(mid, current()))
             if not process:
                 return meeting.id
             extract_and_store(kith, meeting, segs, ProcessOptions(user_notes=notes), tasks.engines, kith.bus, handle.cancel_token)
             return meeting.id
 
         def done(mid: int) -> None:
-            self._process_handle = None
-            self._run = None
-            self._set("idle")
+            if current():
+                self._process_handle = None
+                self._run = None
+                self._set("idle")
             self.processed.emit(mid)
 
         def failed(exc) -> None:
-            self._process_handle = None
-            self._run = None
-            self._set("idle")
+            if current():
+                self._process_handle = None
+                self._run = None
+                self._set("idle")
             self.failed.emit(exc)
 
-        self._process_handle = tasks.model(work, done, failed, name="live-process")
+        self._process_handle = tasks.model(work, done, failed, name="live-process", title=title)
 
-    def _stored(self, meeting_id: int) -> None:
-        self.meeting_id = meeting_id
+    def _stored(self, meeting_id: int, current: bool = True) -> None:
+        if current:
+            self.meeting_id = meeting_id
         self.stored.emit(meeting_id)
 
     @property

@@ -100,6 +100,10 @@ class MainWindow(QMainWindow):
         sl.addWidget(brand)
         sl.addSpacing(8)
         sl.addWidget(self.nav, 1)
+        from app.ui.activity import ActivityPanel
+
+        self.activity = ActivityPanel(ctx.tasks)
+        sl.addWidget(self.activity)
         sl.addWidget(self.status)
         self.status.setContentsMargins(12, 0, 8, 0)
 
@@ -251,7 +255,7 @@ class MainWindow(QMainWindow):
             if has_transcript:
                 self.write_minutes(mid, item.notes)
 
-        self.ctx.tasks.model(work, done, self.show_error, name="recover-meeting")
+        self.ctx.tasks.model(work, done, self.show_error, name="recover-meeting", title=item.title)
 
     def write_minutes(self, meeting_id: int, notes: str = "") -> None:
         """Minutes for a stored meeting from its transcript and the user's notes (model lane)."""

@@ -44,6 +44,7 @@ class TaskHandle:
         self.state = "queued"  # queued | running | done | failed | cancelled
         self.result: Any = None
         self.error: BaseException | None = None
+        self.title = ""  # what the task is about (a meeting's title), for the activity list
         self._last_progress = 0.0
         self._finished = threading.Event()
 
@@ -70,6 +71,7 @@ class TaskHandle:
 
 
 class TaskManager(QObject):
+    task_queued = Signal(object)
     task_started = Signal(object)
     task_progress = Signal(object, float, float, str)
     task_finished = Signal(object)
@@ -130,10 +132,10 @@ class TaskManager(QObject):
         return self._submit(self._db, "db", name, lambda h: (self.open_store(self.kith), fn(self.kith))[1], done, error)
 
     def model(self, fn: Callable[[Kith, TaskHandle], Any], done: Callable | None = None,
-              error: Callable | None = None, name: str = "model") -> TaskHandle:
+              error: Callable | None = None, name: str = "model", title: str = "") -> TaskHandle:
         """Run ``fn(kith, handle)`` on the model thread (own Kith and store connection).
         ``handle.cancel_token`` and ``handle.progress(done, total, detail)`` are for the task."""
-        return self._submit(self._models, "model", name, lambda h: fn(self.model_kith(), h), done, error)
+        return self._submit(self._models, "model", name, lambda h: fn(self.model_kith(), h), done, error, title)
 
     def live(self, fn: Callable[[TaskHandle], Any], done: Callable | None = None, error: Callable | None = None,
              name: str = "live") -> TaskHandle:
@@ -167,13 +169,15 @@ class TaskManager(QObject):
         self._post.emit(fn)
 
     # -- plumbing --------------------------------------------------------------------
-    def _submit(self, executor, lane, name, work, done, error) -> TaskHandle:
+    def _submit(self, executor, lane, name, work, done, error, title: str = "") -> TaskHandle:
         handle = TaskHandle(self, next(self._ids), name, lane)
+        handle.title = title
         if self._closed:
             handle.state = "cancelled"
             return handle
         with self._lock:
             self._active[handle.id] = handle
+        self.task_queued.emit(handle)
 
         def run() -> None:
             handle.state = "running"

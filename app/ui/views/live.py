@@ -89,8 +89,8 @@ class Controls(QWidget):
 
     def set_state(self, state: str) -> None:
         rec = state in ("recording", "paused")
-        self.start_btn.setVisible(state in ("idle",))
-        self.start_btn.setEnabled(state == "idle")
+        self.start_btn.setVisible(state in ("idle", "processing"))
+        self.start_btn.setEnabled(state in ("idle", "processing"))
         self.pause_btn.setVisible(rec)
         self.stop_btn.setVisible(rec or state == "starting")
         self.stop_btn.setEnabled(rec)
@@ -203,8 +203,13 @@ class LiveView(QWidget):
 
     # -- actions -------------------------------------------------------------------------
     def start(self, event=None) -> None:
-        if self.session.state != "idle":
+        if self.session.state not in ("idle", "processing"):
             return
+        if self.session.state == "processing":  # the previous meeting is stored; its minutes go on in the background
+            if self.notes.toPlainText() == self.session.stopped_notes:
+                self.notes.clear()
+            if self.title.text().strip() == self.session.title:
+                self.title.clear()
         self.transcript.reset_lines()
         if self.compact is not None:
             self.compact.transcript.reset_lines()
@@ -247,7 +252,7 @@ class LiveView(QWidget):
         self.controls.set_state(state)
         if self.compact is not None:
             self.compact.controls.set_state(state)
-        self.title.setEnabled(state == "idle")
+        self.title.setEnabled(state in ("idle", "processing"))
         self.processing.setVisible(state in ("stopping", "processing", "storing"))
         self.cancel_btn.setVisible(state == "processing")
         if state == "starting":
@@ -302,6 +307,10 @@ class LiveView(QWidget):
             self.compact.warning.hide()
 
     def _on_processed(self, meeting_id: int) -> None:
+        if self.session.state != "idle":  # the next meeting is already recording: stay here
+            self.ctx.notify("meetings_changed")
+            self.ctx.notify("suggestions_changed")
+            return
         self.notes.clear()
         self.title.clear()
         self.ctx.notify("meetings_changed")
