@@ -205,6 +205,8 @@ def get_passphrase(
         )
     if not new:
         value = ask("Kith database passphrase: ")
+    elif callable(getattr(ask, "ask_new", None)):  # a dialog that asks twice and warns (the desktop app)
+        value = ask.ask_new(reason)
     else:
         value = ask("Choose a passphrase for Kith's encrypted database: ")
         if ask("Repeat the passphrase: ") != value:
