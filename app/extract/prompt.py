@@ -30,12 +30,12 @@ _JSON_TASK = """Write the JSON minutes of this transcript. Put the numbers of th
 Rules:
 - Only facts stated in the transcript. Never invent names, numbers or dates. Use "" when unknown.
 - actions: tasks someone clearly agreed to do, or was asked to do and accepted ("I will send...", "Ana, can you...?" "Sure."). Not ideas ("we could..."), not questions, not work already done, not jokes. task = short verb phrase from the speaker's words. owner = who will do it: one of the people listed, "You" for the user, or "unassigned". due = the deadline words exactly as spoken (e.g. "by Friday") or "".
-- decisions: what the group agreed, in the speakers' words. points: up to 5 key points, short, in the speakers' words. people: people who spoke or were named, with company and role only if said. companies: organisations named.
+- decisions: what the group agreed, in the speakers' words. points: up to 3 key points, short, in the speakers' words. people: people who spoke or were named, with company and role only if said. companies: organisations named.
 - signals: {signal_help}
 - Be terse: short phrases, no repetition, no speculation.
 Meeting type: {title}. {instructions}"""
 
-_SUMMARY_TASK = ("Summarise what happened in this part of the meeting in 2 to 4 plain sentences, in the past "
+_SUMMARY_TASK = ("Summarise what happened in this part of the meeting in 2 or 3 plain sentences, in the past "
                  "tense: the topics discussed, who said or proposed what (by name or role), and what was decided. "
                  "Write prose only: no list, no heading, no JSON.")
 

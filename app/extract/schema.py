@@ -60,6 +60,7 @@ class RawExtractionBase(BaseModel):
 
 
 DEFAULT_CAPS = (8, 6, 4, 4, 5)  # most actions, people, companies, decisions, points per call
+LEAN_CAPS = (5, 4, 3, 3, 3)  # what extract_meeting asks for (the summary is written apart, in prose)
 
 
 @lru_cache(maxsize=32)
