@@ -300,7 +300,8 @@ def main() -> int:
     corpus = load_corpus()
     ids = [m["id"] for m in corpus]
     if a.only:
-        ids = [i for i in ids if any(i.startswith(p) for p in a.only)]
+        ids = [i for p in a.only for i in ids if i.startswith(p)]  # in the order asked
+        ids = list(dict.fromkeys(ids))
     if a.meetings:
         ids = ids[: a.meetings]
     if a.worker:
