@@ -18,9 +18,9 @@ from app.core.domain import Segment
 from app.core.errors import KithError
 from app.core.events import CancelToken, EventBus, Progress, emitter
 from app.core.paths import Paths
-from app.extract.llm import ExtractionError, Usage
 from app.extract.actions import confirm_actions
 from app.extract.commitments import find_candidates
+from app.extract.llm import ExtractionError, Usage
 from app.extract.owners import find_people
 from app.extract.plain import complete_text
 from app.extract.postprocess import ChunkView, merge, process_chunk

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from app.core.domain import Segment
-from app.extract.owners import Commitment, People, resolve_owner
+from app.extract.owners import People, resolve_owner
 from app.extract.schema import (
     ActionItemResult,
     CompanyResult,
@@ -372,32 +372,3 @@ def merge(parts: list[ExtractionResult], template: Template) -> ExtractionResult
                 out.signals[f.key] = s.model_copy()  # later in the meeting supersedes
     out.key_points = out.key_points[:8]
     return out
-
-
-def add_missed_commitments(result: ExtractionResult, commitments: list[Commitment], by_index: dict[int, Segment],
-                           people: People, meeting_date: date) -> None:
-    """Backstop: a commitment sentence found by rule that no kept action item covers becomes
-    a flagged action item (its owner and due date resolved like any other)."""
-    for c in commitments:
-        near = {c.segment.index - 1, c.segment.index, c.segment.index + 1}
-        covered = any(
-            (set(a.evidence) & near and support(c.task, " ".join(by_index[i].text for i in a.evidence if i in by_index)) > 0)
-            or fuzz.token_set_ratio(a.task.lower(), c.task.lower()) >= 70
-            for a in result.action_items
-        )
-        if covered:
-            continue
-        due_text = find_due_phrase(c.sentence)
-        task = c.task
-        if due_text:
-            task = task.replace(due_text, "").replace(" by ", " ").strip(" ,") or c.task
-        view = ChunkView(chunk=[c.segment], by_index=by_index)
-        own = resolve_owner(task, "", [c.segment], view.window([c.segment]), by_index, people)
-        due, due_text = _due([own.sentence, c.sentence, c.segment.text], meeting_date)
-        owner = own.owner
-        result.action_items.append(ActionItemResult(
-            task=task, owner=owner.name if owner else "unassigned", owner_is_user=bool(owner and owner.is_user),
-            owner_email=owner.email if owner else None, owner_source=own.source if owner else "none",  # type: ignore[arg-type]
-            due=due, due_text=due_text, evidence=[c.segment.index], quote=" ".join(c.segment.text.split()),
-            flagged=True, flag_reason="found by rule in the transcript; the model did not list it",
-        ))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from extract_helpers import DEMO_DATE
 
 from app.core.domain import Segment
 from app.extract.actions import confirm_actions
@@ -10,7 +11,6 @@ from app.extract.commitments import classify, find_candidates
 from app.extract.owners import find_people
 from app.extract.plain import whole_sentences
 from app.extract.schema import ActionItemResult, ExtractionResult
-from extract_helpers import DEMO_DATE
 
 
 def _segs(lines):
