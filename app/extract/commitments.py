@@ -113,7 +113,7 @@ def clean_task(task: str) -> str:
         t = t.replace(due, " ")
     t = re.sub(r"\b(?:right after this call|after this call|as soon as possible|asap|so (?:that )?\w.*$|,? if .*$|"
                r"before the (?:meeting|call)|then|too|as well|for you|real quick|okay|ok)\s*$", "", t, flags=re.IGNORECASE)
-    t = re.sub(r"\s+(?:by|on|until|before|for|in)\s*$", "", " ".join(t.split()), flags=re.IGNORECASE)
+    t = re.sub(r"\s+(?:by|on|until|before|for|in|at)(?:\s+the)?\s*$", "", " ".join(t.split()), flags=re.IGNORECASE)
     return t.strip(" ,;:-")
 
 

@@ -33,6 +33,7 @@ def test_hedges_questions_reports_and_jokes_are_not_commitments(sentence):
     ("I'll send you the SOC 2 report by Wednesday.", "send you the SOC 2 report"),
     ("Then I'll prepare a revised quote for Martin, by next Tuesday.", "prepare a revised quote for Martin"),
     ("I will take notes during this meeting and I will send you a summary.", "send you a summary"),
+    ("I'll set up the pilot by the end of the month.", "set up the pilot"),
 ])
 def test_first_person_promises_give_their_task(sentence, task):
     (c,) = find_candidates(_segs([("Ana", sentence)]))
