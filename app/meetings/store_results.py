@@ -136,9 +136,15 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
                 suggestions.append(store.suggestions.add(Suggestion(kind="create_company", payload={"name": name, "domain": domain},
                                                                     evidence=_ids(_get(comp, "evidence"), by_index), meeting_id=meeting.id)))
 
+        # one proposal per person: the calendar's (or an earlier one) is not proposed again
+        proposed = [x.payload for x in store.suggestions.list(status="pending") if x.kind == "create_contact"]
         for person in _get(result, "people") or []:
             name = (_get(person, "name") or "").strip()
             if not name or name.lower() in {user_name.lower(), "you", "them", "unknown"}:
+                continue
+            mail = (_get(person, "email") or "").strip().lower()
+            if any((mail and str(p.get("email") or "").lower() == mail) or str(p.get("name") or "").casefold() == name.casefold()
+                   for p in proposed):
                 continue
             email = (_get(person, "email") or "").strip().lower() or None
             existing = (email and store.contacts.find_by_email(email)) or store.contacts.find_by_name(name)
@@ -158,6 +164,7 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
                 if email and email.split("@")[-1] not in FREE_MAIL:
                     payload["company_domain"] = email.split("@")[-1]
                 suggestions.append(store.suggestions.add(Suggestion(kind="create_contact", payload=payload, evidence=ev, meeting_id=meeting.id)))
+                proposed.append(payload)
 
         signals = to_jsonable(_get(result, "signals") or {})
         deal_fields: dict[str, str] = {}
