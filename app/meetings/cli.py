@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from app.core.errors import KithError
-from app.core.output import print_json, print_table
+from app.core.output import clean, print_json, print_table, terminal
 
 TEMPLATES = ["general", "sales", "investor", "one_on_one"]
 
@@ -31,7 +31,7 @@ class _Progress:
 
             bar = self.bars.get(event.task)
             if bar is None:
-                bar = self.bars[event.task] = tqdm(total=event.total or None, desc=event.task, file=sys.stderr, leave=False,
+                bar = self.bars[event.task] = tqdm(total=event.total or None, desc=clean(event.task), file=terminal(sys.stderr), leave=False,
                                                    unit="s" if "transcri" in event.task else "it", dynamic_ncols=True)
             if event.total and bar.total != event.total:
                 bar.total = event.total
@@ -47,19 +47,21 @@ class _Progress:
 def _run_process(kith, path: Path, opts, quiet: bool = False) -> int:
     from app.core.events import CancelToken, Event
     from app.meetings.minutes import render_markdown
-    from app.meetings.pipeline import process_file
+    from app.meetings.pipeline import Engines, process_file
 
     progress = _Progress(enabled=not quiet)
+    engines = Engines()
     unsubscribe = kith.bus.subscribe(Event, progress)
     cancel = CancelToken()
     try:
-        result = process_file(kith, path, opts, bus=kith.bus, cancel=cancel)
+        result = process_file(kith, path, opts, engines=engines, bus=kith.bus, cancel=cancel)
     except KeyboardInterrupt:
         cancel.cancel()
         raise
     finally:
         progress.close()
         unsubscribe()
+        engines.close()
     store = kith.store()
     print(render_markdown(store, result.meeting.id))
     if result.dropped:
@@ -86,8 +88,30 @@ def cmd_process(kith, args) -> int:
 
     opts = ProcessOptions(template=args.template, title=args.title, with_emails=args.with_ or [], language=args.language,
                           whisper_model=args.model, llm_model=args.llm, started_at=_when(args.at),
-                          user_notes=Path(args.notes).read_text(encoding="utf-8") if args.notes else "")
+                          user_notes=_read_notes(args.notes) if args.notes else "")
     return _run_process(kith, Path(args.file), opts, quiet=args.quiet)
+
+
+def _read_notes(name: str) -> str:
+    """--notes FILE: UTF-8 text, checked before any transcription starts."""
+    p = Path(name).expanduser()
+    if not p.exists():
+        raise KithError(f"--notes {p}: no such file", hint="give the path of a text file with your notes")
+    if p.is_dir():
+        raise KithError(f"--notes {p}: is a folder, not a file", hint="give the path of a text file with your notes")
+    try:
+        if p.stat().st_size > 5 * 2**20:
+            raise KithError(f"--notes {p}: larger than 5 MB", hint="notes are a text file of your own remarks")
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise KithError(f"--notes {p}: not UTF-8 text", hint="save the notes as UTF-8 (most editors: Save as… → UTF-8)") from None
+    except OSError as e:
+        from app.core.files import os_error
+
+        raise os_error(e, p, "read") from None
+    if "\x00" in text:
+        raise KithError(f"--notes {p}: binary data, not text", hint="give the path of a text file with your notes")
+    return text
 
 
 def cmd_import(kith, args) -> int:
