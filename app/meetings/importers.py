@@ -263,6 +263,8 @@ def import_transcript(path: Path) -> tuple[list[Segment], dict]:
         segs = parse_cues(text)
     else:
         segs = parse_speaker_lines(text)
+    for s in segs:  # a cue timed backwards (end before start) keeps its start
+        s.end = max(s.end, s.start)
     segs = split_long_segments([s for s in segs if s.text])
     if not segs:
         raise ImportError_(

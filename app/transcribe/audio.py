@@ -43,6 +43,10 @@ def _open(path: Path):
     if not container.streams.audio:
         container.close()
         raise KithError(f"{path.name} has no audio track")
+    if container.streams.audio[0].codec_context is None:  # e.g. a WAV header naming no known codec
+        container.close()
+        raise KithError(f"{path.name}: its audio track uses no codec Kith can decode",
+                        hint="the file may be damaged; convert it to WAV, MP3, M4A, OGG or FLAC")
     return container
 
 
