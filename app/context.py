@@ -44,6 +44,11 @@ class Kith:
         if self._store is None:
             from app.store.db import open_store
 
+            if self.paths.database.is_dir():
+                from app.core.errors import KithError
+
+                raise KithError(f"{self.paths.database} is a folder, not Kith's database",
+                                hint="move the folder aside (Kith then starts a new, empty database)")
             self.paths.ensure()
             self._store = open_store(self.paths, passphrase=self.passphrase, ask_passphrase=self.ask_passphrase)
         return self._store

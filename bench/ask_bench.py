@@ -60,7 +60,7 @@ tell say said know did does anything something""".split())
 
 
 def make_kith(home: Path):
-    from app.core.context import Kith
+    from app.context import Kith
 
     env = {"KITH_HOME": str(home), "KITH_PASSPHRASE": "bench-passphrase"}
     if os.environ.get("KITH_MODELS"):

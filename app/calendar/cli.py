@@ -66,6 +66,8 @@ def cmd_add_ics(kith, args) -> int:
     store = kith.store()
     rec, report = add_feed(store, args.location, name=args.name)
     print(f"Added calendar {rec.name!r} (source {rec.id}): {report.added} event(s) in the window.")
+    if report.note:
+        print(f"kith: {report.note}", file=sys.stderr)
     return 0
 
 

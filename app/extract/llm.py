@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import threading
+import weakref
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,8 @@ class LocalLLM:
     _sha: str | None = field(default=None, init=False, repr=False)
     _grammars: dict = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _log_cb: Any = field(default=None, init=False, repr=False)  # llama.cpp log callback, kept alive
+    _closer: Any = field(default=None, init=False, repr=False)  # weakref.finalize: frees before shutdown
 
     def __post_init__(self) -> None:
         self.model_path = Path(self.model_path)
@@ -168,6 +171,9 @@ class LocalLLM:
                 raise ExtractionError(
                     "llama-cpp-python is not installed", hint="run scripts/setup.sh (it compiles llama-cpp-python)"
                 ) from e
+            from app.core.native import route_llama_logs
+
+            self._log_cb = route_llama_logs()  # llama.cpp's own lines go to Kith's log, not stderr
             try:
                 self._llama = Llama(
                     model_path=str(self.model_path),
@@ -178,12 +184,21 @@ class LocalLLM:
                     seed=self.seed,
                     verbose=False,
                 )
+                # freed at the latest at exit, while ctypes is intact (not in Llama.__del__ at teardown)
+                self._closer = weakref.finalize(self, self._llama.close)
             except (ValueError, RuntimeError) as e:
                 raise ExtractionError(
                     f"could not load the language model {self.model_path.name}: {e}",
                     hint="the file may be damaged or not a GGUF model; re-install it with `kith models`",
                 ) from e
         return self._llama
+
+    def close(self) -> None:
+        """Free the weights now (not in ``Llama.__del__`` during interpreter shutdown)."""
+        closer, self._closer, self._llama = self._closer, None, None
+        self._grammars.clear()
+        if closer is not None:
+            closer()
 
     def count_tokens(self, text: str) -> int:
         if not text:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from app.core.errors import KithError
-from app.core.output import print_json, print_table, to_jsonable
+from app.core.output import clean, print_json, print_table, terminal, to_jsonable
 from app.meetings.minutes import clock, evidence_of, suggestion_line
 from app.ops import review as ops
 
@@ -33,7 +33,7 @@ class _Progress:
 
             bar = self.bars.get(event.task)
             if bar is None:
-                bar = self.bars[event.task] = tqdm(total=event.total or None, desc=event.task, file=sys.stderr, leave=False,
+                bar = self.bars[event.task] = tqdm(total=event.total or None, desc=clean(event.task), file=terminal(sys.stderr), leave=False,
                                                    unit="s" if "transcri" in event.task else "it", dynamic_ncols=True)
             if event.total and bar.total != event.total:
                 bar.total = event.total
@@ -50,20 +50,21 @@ def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | 
     """Process ``path`` — or, with ``meeting_id``, re-run the extraction of that stored meeting."""
     from app.core.events import CancelToken, Event
     from app.meetings.minutes import render_markdown
-    from app.meetings.pipeline import AlreadyImported, MeetingStored, process_file
+    from app.meetings.pipeline import AlreadyImported, Engines, MeetingStored, process_file
     from app.meetings.resume import reprocess_meeting
 
     progress = _Progress(enabled=not quiet)
+    engines = Engines()
     stored: list[int] = [] if meeting_id is None else [meeting_id]
     unsubscribe = kith.bus.subscribe(Event, progress)
     unsub_stored = kith.bus.subscribe(MeetingStored, lambda e: stored.append(e.meeting_id))
     cancel = CancelToken()
     try:
         if meeting_id is not None:
-            result = reprocess_meeting(kith, meeting_id, opts, bus=kith.bus, cancel=cancel)
+            result = reprocess_meeting(kith, meeting_id, opts, engines=engines, bus=kith.bus, cancel=cancel)
         else:
             try:
-                result = process_file(kith, path, opts, bus=kith.bus, cancel=cancel)
+                result = process_file(kith, path, opts, engines=engines, bus=kith.bus, cancel=cancel)
             except AlreadyImported as e:
                 if not (sys.stdin.isatty() and sys.stdout.isatty()):
                     raise
@@ -71,7 +72,7 @@ def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | 
                 if answer not in ("", "y", "yes"):
                     raise
                 stored.append(e.meeting.id)
-                result = reprocess_meeting(kith, e.meeting.id, opts, bus=kith.bus, cancel=cancel)
+                result = reprocess_meeting(kith, e.meeting.id, opts, engines=engines, bus=kith.bus, cancel=cancel)
     except KeyboardInterrupt:
         cancel.cancel()
         if stored:
@@ -82,6 +83,7 @@ def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | 
         progress.close()
         unsubscribe()
         unsub_stored()
+        engines.close()
     store = kith.store()
     print(render_markdown(store, result.meeting.id))
     if result.dropped:
@@ -108,9 +110,31 @@ def cmd_process(kith, args) -> int:
 
     opts = ProcessOptions(template=args.template, title=args.title, with_emails=args.with_ or [], language=args.language,
                           whisper_model=args.model, llm_model=args.llm, started_at=_when(args.at),
-                          user_notes=Path(args.notes).read_text(encoding="utf-8") if args.notes else "",
+                          user_notes=_read_notes(args.notes) if args.notes else "",
                           allow_duplicate=args.again)
     return _run_process(kith, Path(args.file), opts, quiet=args.quiet)
+
+
+def _read_notes(name: str) -> str:
+    """--notes FILE: UTF-8 text, checked before any transcription starts."""
+    p = Path(name).expanduser()
+    if not p.exists():
+        raise KithError(f"--notes {p}: no such file", hint="give the path of a text file with your notes")
+    if p.is_dir():
+        raise KithError(f"--notes {p}: is a folder, not a file", hint="give the path of a text file with your notes")
+    try:
+        if p.stat().st_size > 5 * 2**20:
+            raise KithError(f"--notes {p}: larger than 5 MB", hint="notes are a text file of your own remarks")
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise KithError(f"--notes {p}: not UTF-8 text", hint="save the notes as UTF-8 (most editors: Save as… → UTF-8)") from None
+    except OSError as e:
+        from app.core.files import os_error
+
+        raise os_error(e, p, "read") from None
+    if "\x00" in text:
+        raise KithError(f"--notes {p}: binary data, not text", hint="give the path of a text file with your notes")
+    return text
 
 
 def cmd_import(kith, args) -> int:

@@ -105,6 +105,12 @@ class Engines:
             self.llm_path = path
         return self.llm
 
+    def close(self) -> None:
+        """Free the language model now (the CLI calls this before exit)."""
+        llm, self.llm, self.llm_path = self.llm, None, None
+        if llm is not None and hasattr(llm, "close"):
+            llm.close()
+
 
 def _meeting_time(path: Path | None) -> datetime:
     if path is not None and path.exists():

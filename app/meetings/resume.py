@@ -4,7 +4,7 @@ Plain functions the CLI (`kith meetings reprocess|delete`) and the app call alik
 """
 from __future__ import annotations
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.errors import KithError
 from app.meetings.pipeline import Engines, ProcessOptions, ProcessResult, extract_and_store
 

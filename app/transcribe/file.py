@@ -130,7 +130,8 @@ def transcribe_file(
     segments: list[Segment] = []
     seen = 0
     report(0.0)
-    for block, last in _lookahead(iter_blocks(path, block_seconds)):
+    damage: dict = {}
+    for block, last in _lookahead(iter_blocks(path, block_seconds, damage=damage)):
         seen += block.shape[1]
         if split is None:
             same = _same_signal(block)
@@ -161,6 +162,12 @@ def transcribe_file(
             for ch in [c for c in carry if (c == -1) == split]:
                 carry.pop(ch, None)
                 done_at.pop(ch, None)
+    declared = damage.get("declared") or 0.0
+    if not segments and (damage.get("bad") or (declared > 1.0 and damage.get("seconds", 0.0) < 0.5 * declared)):
+        # damaged and nothing understood in what could be read: refuse rather than store an empty meeting
+        raise KithError(f"{path.name} is damaged: only {damage.get('seconds', 0.0):.1f} s of {declared:.1f} s could be "
+                        "decoded, and no speech was found in them",
+                        hint="the file may be corrupt or truncated; nothing was stored")
     segments.sort(key=lambda s: (s.start, s.channel))
     for i, s in enumerate(segments, 1):
         s.index = i

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.domain import Meeting, Segment, Suggestion
 from app.extract.schema import ExtractionResult, PersonResult
 
