@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.errors import KithError
 from app.extract.salvage import salvage
+from app.extract.sampling import Generation, PickStats, generate_on
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -122,6 +123,53 @@ def _file_sha256(path: Path, cache_dir: Path | None) -> str:
     return digest
 
 
+class _Captured(Exception):
+    def __init__(self, prompt, stop, stopping_criteria):
+        super().__init__("prompt captured")
+        self.prompt, self.stop, self.stopping_criteria = prompt, stop, stopping_criteria
+
+
+class _PromptProbe:
+    """Stands in for the Llama a chat handler is given: tokenizes with the real model and
+    hands back the prompt the handler would complete, instead of completing it."""
+
+    verbose = False
+
+    def __init__(self, llama):
+        self._llama = llama
+
+    def tokenize(self, *a, **kw):
+        return self._llama.tokenize(*a, **kw)
+
+    def create_completion(self, prompt=None, stop=None, stopping_criteria=None, **_kw):
+        raise _Captured(prompt, stop, stopping_criteria)
+
+    def __getattr__(self, name):
+        return getattr(self._llama, name)
+
+
+def chat_prompt(llama, messages: list[dict]) -> tuple[list[int], list[bytes]]:
+    """Prompt tokens and stop strings of ``llama.create_chat_completion(messages)``."""
+    from llama_cpp import llama_chat_format
+
+    handler = (llama.chat_handler or llama._chat_handlers.get(llama.chat_format)
+               or llama_chat_format.get_chat_completion_handler(llama.chat_format))
+    try:
+        handler(llama=_PromptProbe(llama), messages=messages, max_tokens=1)
+    except _Captured as c:
+        # Jinja templates stop when the last evaluated token is the eos id: an EOG token, which
+        # ends a generation before it is evaluated — already covered by the EOG rule
+        import llama_cpp
+
+        if c.stopping_criteria is not None and not llama_cpp.llama_token_is_eog(llama._model.vocab, llama.token_eos()):
+            raise ExtractionError("this model's chat format needs llama-cpp-python's own sampler",
+                                  hint="use LocalLLM(sampling='library')") from None
+        prompt = c.prompt if isinstance(c.prompt, list) else llama.tokenize(c.prompt.encode("utf-8"), special=True)
+        stop = c.stop if isinstance(c.stop, list) else [c.stop] if isinstance(c.stop, str) else []
+        return list(prompt), [x.encode("utf-8") for x in stop]
+    raise ExtractionError("could not build the chat prompt", hint="the model's chat template may be unsupported")
+
+
 @dataclass
 class LocalLLM:
     """A local GGUF chat model. Cheap to construct; the weights load on first use."""
@@ -136,7 +184,15 @@ class LocalLLM:
     known_sha256: str | None = None
     _llama: Any = field(default=None, init=False, repr=False)
     _sha: str | None = field(default=None, init=False, repr=False)
+    # "greedy-first": Kith's sampler (grammar checks the greedy token, full pass on rejection);
+    # "library": llama-cpp-python's own sampler chain (the fbb798a path, for benches/tests)
+    sampling: str = "greedy-first"
+    # most independent calls decoded together by ``complete_json_many`` (1 = one at a time)
+    n_parallel: int = 4
     _grammars: dict = field(default_factory=dict, init=False, repr=False)
+    _gbnf: dict = field(default_factory=dict, init=False, repr=False)
+    _batch: Any = field(default=None, init=False, repr=False)
+    pick_stats: PickStats = field(default_factory=PickStats, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -190,18 +246,40 @@ class LocalLLM:
             return 0
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def gbnf_for(self, schema: type[BaseModel]) -> str:
+        key = (schema.__module__, schema.__qualname__, json.dumps(schema.model_json_schema(), sort_keys=True))
+        g = self._gbnf.get(key)
+        if g is None:
+            g = self._gbnf[key] = schema_to_gbnf(schema.model_json_schema())
+        return g
+
     def _grammar(self, schema: type[BaseModel]):
         key = (schema.__module__, schema.__qualname__, json.dumps(schema.model_json_schema(), sort_keys=True))
         g = self._grammars.get(key)
         if g is None:
             from llama_cpp.llama_grammar import LlamaGrammar
 
-            gbnf = schema_to_gbnf(schema.model_json_schema())
-            g = LlamaGrammar.from_string(gbnf, verbose=False)
+            g = LlamaGrammar.from_string(self.gbnf_for(schema), verbose=False)
             self._grammars[key] = g
         return g
 
+    def chat_prompt(self, messages: list[dict]) -> tuple[list[int], list[bytes]]:
+        """The prompt tokens and stop strings ``create_chat_completion`` would use for
+        ``messages`` (the model's own chat template)."""
+        return chat_prompt(self.llama, messages)
+
+    def generate(self, messages: list[dict], gbnf: str | None, max_tokens: int) -> Generation:
+        """One greedy generation (temperature 0), constrained by ``gbnf`` when given."""
+        prompt, stop = self.chat_prompt(messages)
+        g = generate_on(self.llama, prompt, gbnf, max_tokens, stop)
+        self.pick_stats.add(g.pick)
+        return g
+
     def _chat(self, messages: list[dict], schema: type[BaseModel], max_tokens: int) -> tuple[str, str, Usage]:
+        if self.sampling != "library":
+            g = self.generate(messages, self.gbnf_for(schema), max_tokens)
+            u = Usage(prompt_tokens=g.prompt_tokens, completion_tokens=len(g.tokens), seconds=g.seconds, calls=1)
+            return g.text, g.finish_reason, u
         t0 = time.perf_counter()
         out = self.llama.create_chat_completion(
             messages=messages,
