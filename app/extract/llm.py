@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -189,6 +189,9 @@ class LocalLLM:
     sampling: str = "greedy-first"
     # most independent calls decoded together by ``complete_json_many`` (1 = one at a time)
     n_parallel: int = 4
+    # batched decoding: one KV stream per sequence + flash attention make every sequence's
+    # tokens independent of its neighbours (measured: a unified buffer changes some outputs)
+    kv_unified: bool = False
     _grammars: dict = field(default_factory=dict, init=False, repr=False)
     _gbnf: dict = field(default_factory=dict, init=False, repr=False)
     _batch: Any = field(default=None, init=False, repr=False)
@@ -300,6 +303,45 @@ class LocalLLM:
         )
         return choice["message"].get("content") or "", choice.get("finish_reason") or "", u
 
+    def generate_many(self, calls: Sequence[tuple[list[dict], str | None, int]],
+                      check: Callable[[], None] | None = None,
+                      on_done: Callable[[int, Generation], None] | None = None,
+                      parallel: int | None = None) -> list[Generation]:
+        """Independent greedy generations ``(messages, gbnf, max_tokens)``, decoded together as
+        parallel sequences in a second context (at most ``n_parallel`` at a time; ``parallel=1``
+        runs them one by one through that same context — the same tokens). ``check()`` runs
+        between steps (raise to cancel); ``on_done(i, g)`` as each ends. A single call goes
+        through :meth:`generate` (the model's own context and prompt cache)."""
+        if not calls:
+            return []
+        if self.sampling == "library" or self.n_parallel <= 1 or (len(calls) == 1 and parallel is None):
+            out = []
+            for i, (messages, gbnf, max_tokens) in enumerate(calls):
+                if check is not None:
+                    check()
+                g = self.generate(messages, gbnf, max_tokens)
+                out.append(g)
+                if on_done is not None:
+                    on_done(i, g)
+            return out
+        from app.extract.batch import Request
+
+        reqs = []
+        for messages, gbnf, max_tokens in calls:
+            prompt, stop = self.chat_prompt(messages)
+            reqs.append(Request(prompt, gbnf, max_tokens, stop))
+        out = self._batcher().run(reqs, check, on_done, parallel)
+        for g in out:
+            self.pick_stats.add(g.pick)
+        return out
+
+    def _batcher(self):
+        if self._batch is None:
+            from app.extract.batch import BatchDecoder
+
+            self._batch = BatchDecoder(self.llama, self.n_parallel, self.n_ctx, unified=self.kv_unified)
+        return self._batch
+
     def complete_json(
         self, system: str, user: str, schema: type[M], max_tokens: int = 512, salvage_first: bool = False
     ) -> tuple[M, str, Usage]:
@@ -311,42 +353,112 @@ class LocalLLM:
         ``salvage_first`` the first cut-off answer does, when it holds anything (saves a whole
         second pass over the transcript; the caller fills what is missing).
         """
-        total = Usage()
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        budget = max_tokens
-        last_problem = ""
+        job = _JsonJob(JsonRequest(system, user, schema, max_tokens, salvage_first))
         with self._lock:
-            for attempt in range(2):
-                raw, finish, u = self._chat(messages, schema, budget)
-                total.add(u)
-                if finish == "length":
-                    total.truncated += 1
-                    last_problem = f"the answer was cut off after {u.completion_tokens} tokens"
-                    if attempt == 1 or salvage_first:  # keep the complete part rather than start over
-                        kept = salvage(raw, schema)
-                        if kept is not None:
-                            total.salvaged += 1
-                            return kept, raw, total
+            while not job.done:
+                raw, finish, u = self._chat(job.messages, schema, job.budget)
+                job.take(raw, finish, u)
+        return job.outcome()
+
+    def complete_json_many(
+        self, requests: Sequence["JsonRequest"], cancel: Any = None,
+        on_done: Callable[[int, Any], None] | None = None,
+    ) -> list[tuple[BaseModel, str, Usage] | ExtractionError]:
+        """``complete_json`` for independent requests, decoded together (see
+        :meth:`generate_many`). Returns, in order, (instance, raw, usage) or the
+        ExtractionError of that request. ``cancel.raise_if_cancelled()`` runs between steps;
+        ``on_done(i, outcome)`` as each request is final (retries run as a second round)."""
+        jobs = [_JsonJob(r) for r in requests]
+        check = cancel.raise_if_cancelled if cancel is not None else None
+        with self._lock:
+            while True:
+                todo = [j for j in jobs if not j.done]
+                if not todo:
+                    break
+                calls = [(j.messages, self.gbnf_for(j.req.schema), j.budget) for j in todo]
+
+                def done(k: int, g: Generation, todo=todo) -> None:
+                    j = todo[k]
+                    j.take(g.text, g.finish_reason, Usage(prompt_tokens=g.prompt_tokens,
+                                                          completion_tokens=len(g.tokens), seconds=g.seconds, calls=1))
+                    if j.done and on_done is not None:
+                        on_done(jobs.index(j), j.outcome(raise_error=False))
+
+                if self.sampling == "library":
+                    for k, j in enumerate(todo):
+                        if check is not None:
+                            check()
+                        raw, finish, u = self._chat(j.messages, j.req.schema, j.budget)
+                        j.take(raw, finish, u)
+                        if j.done and on_done is not None:
+                            on_done(jobs.index(j), j.outcome(raise_error=False))
                 else:
-                    try:
-                        return schema.model_validate(json.loads(raw, strict=False)), raw, total
-                    except (ValueError, ValidationError) as e:
-                        last_problem = f"the answer was not valid JSON for the schema ({type(e).__name__})"
-                if attempt == 0:
-                    total.retries += 1
-                    # repair request: same data, explicit note, more room for the answer
-                    messages = [
-                        {"role": "system", "content": system},
-                        {
-                            "role": "user",
-                            "content": user
-                            + "\n\nYour previous answer was unusable ("
-                            + last_problem
-                            + "). Answer again with shorter values and fewer items.",
-                        },
-                    ]
-                    budget = max_tokens * 2
-        raise ExtractionError(
-            f"the language model gave no usable answer: {last_problem}",
+                    self.generate_many(calls, check, done)
+        return [j.outcome(raise_error=False) for j in jobs]
+
+
+@dataclass
+class JsonRequest:
+    system: str
+    user: str
+    schema: type[BaseModel]
+    max_tokens: int = 512
+    salvage_first: bool = False
+
+
+class _JsonJob:
+    """The answer-judging of ``complete_json``: at most two attempts, the second a repair
+    request with twice the budget; a cut-off answer may be salvaged."""
+
+    def __init__(self, req: JsonRequest):
+        self.req = req
+        self.messages = [{"role": "system", "content": req.system}, {"role": "user", "content": req.user}]
+        self.budget = req.max_tokens
+        self.attempt = 0
+        self.total = Usage()
+        self.problem = ""
+        self.result: tuple | None = None
+        self.done = False
+
+    def take(self, raw: str, finish: str, u: Usage) -> None:
+        req, schema = self.req, self.req.schema
+        self.total.add(u)
+        if finish == "length":
+            self.total.truncated += 1
+            self.problem = f"the answer was cut off after {u.completion_tokens} tokens"
+            if self.attempt == 1 or req.salvage_first:  # keep the complete part rather than start over
+                kept = salvage(raw, schema)
+                if kept is not None:
+                    self.total.salvaged += 1
+                    self.result, self.done = (kept, raw, self.total), True
+                    return
+        else:
+            try:
+                self.result = (schema.model_validate(json.loads(raw, strict=False)), raw, self.total)
+                self.done = True
+                return
+            except (ValueError, ValidationError) as e:
+                self.problem = f"the answer was not valid JSON for the schema ({type(e).__name__})"
+        if self.attempt == 1:
+            self.done = True
+            return
+        self.attempt = 1
+        self.total.retries += 1
+        # repair request: same data, explicit note, more room for the answer
+        self.messages = [
+            {"role": "system", "content": req.system},
+            {"role": "user", "content": req.user + "\n\nYour previous answer was unusable (" + self.problem
+             + "). Answer again with shorter values and fewer items."},
+        ]
+        self.budget = req.max_tokens * 2
+
+    def outcome(self, raise_error: bool = True):
+        if self.result is not None:
+            return self.result
+        err = ExtractionError(
+            f"the language model gave no usable answer: {self.problem}",
             hint="try again, or choose a larger model with `--model` (see `kith models list`)",
         )
+        if raise_error:
+            raise err
+        return err
