@@ -87,6 +87,8 @@ class BatchDecoder:
         self.mem = lc.llama_get_memory(self.ctx)
         self.batch = lc.llama_batch_init(n_batch, 0, 1)
         self.cached: list[int] = []  # tokens held by the prefix sequence
+        # cost counters (benches): prompt tokens evaluated and time; generation steps, tokens, time
+        self.stats = {"prompt_tokens": 0, "prompt_s": 0.0, "steps": 0, "gen_tokens": 0, "gen_s": 0.0}
         self.n_vocab = llama.n_vocab()
 
     def close(self) -> None:
@@ -102,8 +104,8 @@ class BatchDecoder:
             pass
 
     # -- KV -----------------------------------------------------------------------------------
-    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
-        """entries: (token, pos, seq, wants_logits) → one llama_decode."""
+    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> float:
+        """entries: (token, pos, seq, wants_logits) → one llama_decode; returns its seconds."""
         b = self.batch
         for i, (tok, pos, seq, logits) in enumerate(entries):
             b.token[i] = tok
@@ -112,9 +114,15 @@ class BatchDecoder:
             b.seq_id[i][0] = seq
             b.logits[i] = 1 if logits else 0
         b.n_tokens = len(entries)
+        t0 = time.perf_counter()
         rc = self._lc.llama_decode(self.ctx, b)
         if rc != 0:
             raise RuntimeError(f"llama_decode failed ({rc}): the batch context is full")
+        return time.perf_counter() - t0
+
+    def _count_prompt(self, n: int, seconds: float) -> None:
+        self.stats["prompt_tokens"] += n
+        self.stats["prompt_s"] += seconds
 
     def _prefix(self, tokens: list[int]) -> None:
         """Make the prefix sequence hold exactly ``tokens`` (reusing what it already has)."""
@@ -128,7 +136,8 @@ class BatchDecoder:
         rest = tokens[keep:]
         for i in range(0, len(rest), self.n_batch):
             part = rest[i:i + self.n_batch]
-            self._decode([(t, keep + i + j, self.cache_seq, False) for j, t in enumerate(part)])
+            self._count_prompt(len(part), self._decode([(t, keep + i + j, self.cache_seq, False)
+                                                        for j, t in enumerate(part)]))
         self.cached = list(tokens)
 
     # -- the loop -----------------------------------------------------------------------------
@@ -182,10 +191,12 @@ class BatchDecoder:
                         start(s, queue.pop(0))
                         while len(s.pending) > self.n_batch:
                             part, s.pending = s.pending[:self.n_batch], s.pending[self.n_batch:]
-                            self._decode([(t, s.pos + j, s.seq, False) for j, t in enumerate(part)])
+                            self._count_prompt(len(part), self._decode([(t, s.pos + j, s.seq, False)
+                                                                        for j, t in enumerate(part)]))
                             s.pos += len(part)
                         part, s.pending = s.pending, []
-                        self._decode([(t, s.pos + j, s.seq, j == len(part) - 1) for j, t in enumerate(part)])
+                        self._count_prompt(len(part), self._decode([(t, s.pos + j, s.seq, j == len(part) - 1)
+                                                                    for j, t in enumerate(part)]))
                         s.pos += len(part)
                         sample(s, len(part) - 1)
                         if check is not None:
@@ -194,7 +205,9 @@ class BatchDecoder:
                 if not gen:
                     continue
                 # one step: the next token of every running sequence, one weight read for all
-                self._decode([(s.pending[0], s.pos, s.seq, True) for s in gen])
+                self.stats["gen_s"] += self._decode([(s.pending[0], s.pos, s.seq, True) for s in gen])
+                self.stats["steps"] += 1
+                self.stats["gen_tokens"] += len(gen)
                 for k, s in enumerate(gen):
                     s.pos += 1
                     sample(s, k)

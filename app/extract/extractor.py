@@ -18,7 +18,7 @@ from app.core.domain import Segment
 from app.core.errors import KithError
 from app.core.events import CancelToken, EventBus, Progress, emitter
 from app.core.paths import Paths
-from app.extract.llm import ExtractionError, Usage
+from app.extract.llm import ExtractionError, JsonRequest, Usage
 from app.extract.owners import find_commitments, find_people
 from app.extract.postprocess import ChunkView, add_missed_commitments, merge, process_chunk
 from app.extract.prompt import (
@@ -134,24 +134,45 @@ def extract_meeting(
     errors: list[ExtractionError] = []
     total_steps = len(spans) + (1 if len(spans) > 1 else 0)
     emit(Progress("extract", 0, total_steps, f"{len(segs)} segments in {len(spans)} part(s)"))
+    msgs = []
     for n, (a, b) in enumerate(spans, 1):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
         in_chunk = {s.index for s in segs[a:b]}
         hints = sorted({c.segment.index for c in commitments if c.segment.index in in_chunk})
-        msg = user_message(header, lines[a:b], n, len(spans), hints)
-        prompt_hash.update(msg.encode())
-        try:
-            raw, _text, u = llm.complete_json(system, msg, schema, opts.max_tokens, salvage_first=True)
-        except ExtractionError as e:
+        msgs.append(user_message(header, lines[a:b], n, len(spans), hints))
+        prompt_hash.update(msgs[-1].encode())
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+    finished: list[int] = []
+
+    def part_done(i: int, out) -> None:  # parts may finish out of order when decoded together
+        finished.append(i)
+        bad = isinstance(out, ExtractionError)
+        emit(Progress("extract", len(finished), total_steps,
+                      f"part {i + 1} failed" if bad else f"part {i + 1} of {len(spans)}"))
+
+    if hasattr(llm, "complete_json_many"):  # the chunks decoded together (LocalLLM.complete_json_many)
+        reqs = [JsonRequest(system, m, schema, opts.max_tokens, salvage_first=True) for m in msgs]
+        outcomes = llm.complete_json_many(reqs, cancel=cancel, on_done=part_done)
+    else:
+        outcomes = []
+        for i, m in enumerate(msgs):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            try:
+                outcomes.append(llm.complete_json(system, m, schema, opts.max_tokens, salvage_first=True))
+            except ExtractionError as e:
+                outcomes.append(e)
+            part_done(i, outcomes[-1])
+    for n, ((a, b), out) in enumerate(zip(spans, outcomes), 1):
+        if isinstance(out, ExtractionError):
             failed.append(n)
-            errors.append(e)
-            emit(Progress("extract", n, total_steps, f"part {n} failed"))
+            errors.append(out)
             continue
+        raw, _text, u = out
         usage.add(u)
         view = ChunkView(chunk=segs[a:b], by_index=by_index)
         parts.append(process_chunk(raw, view, people, template, ctx.date))
-        emit(Progress("extract", n, total_steps, f"part {n} of {len(spans)}"))
     if not parts:
         raise errors[0]
 
