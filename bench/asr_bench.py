@@ -251,7 +251,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     targets = {"tiny.en": 40, "base": 20}
     if a.variants:
-        print("| model | settings | RTF (median) | RTF from CPU ÷ 2 | vs today | WER | WER Δ (points) | adopt (ΔWER ≤ +0.5) |")
+        print("| model | settings | RTF (median) | RTF from CPU ÷ 2 | vs today | WER | WER Δ (points) | WER within +0.5 |")
         print("|---|---|---|---|---|---|---|---|")
         for model in [m for m in a.models.split(",") if m]:
             base_rtf = base_wer = None
@@ -265,7 +265,7 @@ def main() -> int:
                 w = wer(ref, runs[0]["text"]) * 100
                 if base_rtf is None:
                     base_rtf, base_wer = rtf, w
-                ok = "—" if name == "today" else ("yes" if w <= base_wer + 0.5 else "no")
+                ok = "—" if name == "today" else ("yes" if w <= base_wer + 0.5 else "no")  # (adopt only if also faster)
                 print(f"| {model} | {name} | {rtf:.1f} | {rtf_cpu:.1f} | {rtf / base_rtf:.2f}x | {w:.2f}% | "
                       f"{w - base_wer:+.2f} | {ok} |", flush=True)
         return 0

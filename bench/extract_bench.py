@@ -116,7 +116,7 @@ def speed(threads: int) -> dict:
     from app.extract.schema import RawSummary
 
     llm = LocalLLM(model_path(), n_threads=threads, sampling="library")
-    lines = [segment_line(s, "You") for s in compose(5, seed=99)][:40]
+    lines = [segment_line(s, "You") for s in compose(5, seed=99)][:20]
     msgs = [{"role": "system", "content": "You write short JSON summaries."},
             {"role": "user", "content": "Summarise this meeting.\n" + "\n".join(lines) + "\nWrite a long summary."}]
     ll = llm.llama
@@ -152,7 +152,7 @@ def seqs(threads: int, counts: list[int]) -> dict:
     llm = make_llm(threads, n_parallel=max(counts), n_ctx=2048)
     calls = []
     for k in range(max(counts)):
-        lines = [segment_line(s, "You") for s in compose(5, seed=200 + k)][:30]
+        lines = [segment_line(s, "You") for s in compose(5, seed=200 + k)][:10]
         msgs = [{"role": "system", "content": "You write long JSON summaries."},
                 {"role": "user", "content": "Summarise this meeting in detail.\n" + "\n".join(lines)}]
         calls.append((msgs, llm.gbnf_for(RawSummary), 64))

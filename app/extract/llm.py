@@ -330,16 +330,21 @@ class LocalLLM:
         for messages, gbnf, max_tokens in calls:
             prompt, stop = self.chat_prompt(messages)
             reqs.append(Request(prompt, gbnf, max_tokens, stop))
-        out = self._batcher().run(reqs, check, on_done, parallel)
+        out = self._batcher(min(len(reqs), parallel or self.n_parallel)).run(reqs, check, on_done, parallel)
         for g in out:
             self.pick_stats.add(g.pick)
         return out
 
-    def _batcher(self):
-        if self._batch is None:
+    def _batcher(self, slots: int):
+        """The batch context, with room for ``slots`` sequences (memory grows with the slots:
+        one n_ctx KV stream each, plus one for the kept prefix); rebuilt only to grow."""
+        slots = max(1, min(slots, self.n_parallel))
+        if self._batch is None or self._batch.slots_n < slots:
             from app.extract.batch import BatchDecoder
 
-            self._batch = BatchDecoder(self.llama, self.n_parallel, self.n_ctx, unified=self.kv_unified)
+            if self._batch is not None:
+                self._batch.close()
+            self._batch = BatchDecoder(self.llama, slots, self.n_ctx, unified=self.kv_unified)
         return self._batch
 
     def complete_json(

@@ -138,6 +138,8 @@ class Finisher:
         self.text: bytes = b""
         self.finish_reason: str | None = None
         self._multibyte = 0
+        self._bytes = b""
+        self._bos = llama.token_bos()
 
     def push(self, token: int) -> bool:
         """Take one sampled token; True when the generation is over."""
@@ -147,7 +149,11 @@ class Finisher:
             self.finish_reason = "stop"
             return True
         self.tokens.append(token)
-        all_text = ll.detokenize(self.tokens, prev_tokens=self.prompt)
+        if self.tokens[0] == self._bos:  # (the leading-space rule of detokenize)
+            all_text = ll.detokenize(self.tokens, prev_tokens=self.prompt)
+        else:  # pieces concatenated = detokenize(tokens), without re-reading them every step
+            self._bytes += ll.detokenize([token])
+            all_text = self._bytes
         for k, char in enumerate(all_text[-3:]):
             k = 3 - k
             for num, pattern in [(2, 192), (3, 224), (4, 240)]:

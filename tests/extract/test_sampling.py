@@ -128,3 +128,10 @@ def test_complete_json_many_validates_each_and_reports_failures(batched):
     # the same answers as complete_json one by one
     one = LocalLLM(smollm2_path(), n_threads=1, n_ctx=2048, n_parallel=1)
     assert one.complete_json(reqs[0].system, reqs[0].user, RawSummary, 60)[0].summary  # valid alone too
+
+
+@pytest.mark.slow
+def test_batched_sequences_match_one_at_a_time_on_the_default_model(qwen):
+    calls = [(m, qwen.gbnf_for(s), n) for m, s, n in _cases()[:3]]
+    par = qwen.generate_many(calls)
+    assert [g.tokens for g in par] == [g.tokens for g in qwen.generate_many(calls, parallel=1)]
