@@ -31,6 +31,9 @@ BLOCK_SECONDS = 60.0
 CUT_SEARCH_SECONDS = 8.0
 SILENT_RMS = 1e-4
 SPLIT_GAP_S = 1.5
+# faster-whisper decode options for files (bench/asr_bench.py measures alternatives against
+# these; change only with a WER no worse than +0.5 points)
+DECODE: dict = {}
 
 
 @dataclass
@@ -97,10 +100,13 @@ def transcribe_file(
     *,
     cache: WhisperCache | None = None,
     block_seconds: float = BLOCK_SECONDS,
+    decode: dict | None = None,
 ) -> Transcript:
     """Transcribe ``path``. ``model`` is a catalog name, a folder, or a model already
     loaded (``WhisperCache.get``); default ``settings.model``. ``progress(done, total)``
-    is in audio seconds; ``cancel`` is honoured between segments."""
+    is in audio seconds; ``cancel`` is honoured between segments. ``decode``: extra
+    ``WhisperModel.transcribe`` options over :data:`DECODE` (benches)."""
+    opts = {**DECODE, **(decode or {})}
     path = Path(path)
     info = probe(path)  # clear errors for missing/empty/undecodable files, before loading a model
     if isinstance(model, LoadedWhisper):
@@ -150,7 +156,7 @@ def transcribe_file(
             piece = buf[:cut]
             if len(piece) and float(np.sqrt(np.mean(piece * piece))) > SILENT_RMS:
                 segs, detected = _run(lw, piece, start, ch, langs.get(ch, lang), settings, cancel,
-                                      lambda t, ch=ch: _tick(done_at, ch, t, report))
+                                      lambda t, ch=ch: _tick(done_at, ch, t, report), opts)
                 segments.extend(segs)
                 if detected and langs.get(ch) is None and segs:
                     langs[ch] = detected
@@ -218,14 +224,15 @@ def _tick(done_at: dict, ch: int, t: float, report) -> None:
 
 
 def _run(lw: LoadedWhisper, audio: np.ndarray, offset: float, channel: int, language: str | None,
-         settings: TranscribeSettings, cancel: CancelToken | None, on_progress) -> tuple[list[Segment], str | None]:
+         settings: TranscribeSettings, cancel: CancelToken | None, on_progress,
+         decode: dict | None = None) -> tuple[list[Segment], str | None]:
     from faster_whisper.vad import VadOptions
 
     vad = VadOptions(min_silence_duration_ms=settings.vad_min_silence_ms, speech_pad_ms=300)
-    gen, info = lw.model.transcribe(
-        audio, language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
-        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True,
-    )
+    kw = dict(language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
+              vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True)
+    kw.update(decode or {})
+    gen, info = lw.model.transcribe(audio, **kw)
     out = []
     speaker = speaker_for(channel)
     for s in gen:
