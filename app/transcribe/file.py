@@ -97,10 +97,12 @@ def transcribe_file(
     *,
     cache: WhisperCache | None = None,
     block_seconds: float = BLOCK_SECONDS,
+    hotwords: str | None = None,
 ) -> Transcript:
     """Transcribe ``path``. ``model`` is a catalog name, a folder, or a model already
     loaded (``WhisperCache.get``); default ``settings.model``. ``progress(done, total)``
-    is in audio seconds; ``cancel`` is honoured between segments."""
+    is in audio seconds; ``cancel`` is honoured between segments. ``hotwords``: names the meeting's
+    context expects (:func:`app.transcribe.context.hotwords`), a bias toward their spellings."""
     path = Path(path)
     info = probe(path)  # clear errors for missing/empty/undecodable files, before loading a model
     if isinstance(model, LoadedWhisper):
@@ -149,7 +151,7 @@ def transcribe_file(
             piece = buf[:cut]
             if len(piece) and float(np.sqrt(np.mean(piece * piece))) > SILENT_RMS:
                 segs, detected = _run(lw, piece, start, ch, langs.get(ch, lang), settings, cancel,
-                                      lambda t, ch=ch: _tick(done_at, ch, t, report))
+                                      lambda t, ch=ch: _tick(done_at, ch, t, report), hotwords)
                 segments.extend(segs)
                 if detected and langs.get(ch) is None and segs:
                     langs[ch] = detected
@@ -211,13 +213,14 @@ def _tick(done_at: dict, ch: int, t: float, report) -> None:
 
 
 def _run(lw: LoadedWhisper, audio: np.ndarray, offset: float, channel: int, language: str | None,
-         settings: TranscribeSettings, cancel: CancelToken | None, on_progress) -> tuple[list[Segment], str | None]:
+         settings: TranscribeSettings, cancel: CancelToken | None, on_progress,
+         hotwords: str | None = None) -> tuple[list[Segment], str | None]:
     from faster_whisper.vad import VadOptions
 
     vad = VadOptions(min_silence_duration_ms=settings.vad_min_silence_ms, speech_pad_ms=300)
     gen, info = lw.model.transcribe(
         audio, language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
-        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True,
+        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True, hotwords=hotwords or None,
     )
     out = []
     speaker = speaker_for(channel)
