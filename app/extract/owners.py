@@ -3,15 +3,19 @@
 Before the model runs, code collects the people the meeting itself names: the user (channel 0
 / speaker "You"), the attendees, self-introductions ("This is Priya from Acme"), people
 addressed ("Ana, can you send…") and speakers named by an import. After the model runs, each
-action item's owner is decided by rules on the sentence that supports it:
+action item's owner is decided by rules on the line that supports it — never guessed:
 
-1. a person addressed with a request ("Maria, can you share …") owns it;
+1. a person addressed with a request ("Maria, can you share …") owns it, unless the answer turns
+   it down;
 2. a known person named as the doer ("Tom will set up the pilot") owns it;
-3. a first-person commitment ("I will…", "I'll do that") belongs to the speaker: the user on
-   channel 0; a named speaker; on the far side, the person just asked ("Maria, can you…?" —
-   "Yes, I'll do that"), or the only other person in the meeting;
-4. "can you…" without a name, said to the user by the far side, is the user's;
-5. otherwise the model's owner is kept only if it is one of these people, else "unassigned".
+3. a first-person commitment ("I will…", "I'll do that") belongs to its speaker: the user; a
+   named speaker; the person just asked by name ("Maria, can you…?" — "Yes, I'll do that"); an
+   unnamed voice's label ("Speaker 2", so a later rename fixes it); the only other person when
+   the far side is one voice;
+4. "can you…" without a name belongs to the next speaker who takes it on ("Sure"); on a call
+   with one far-side voice, a request from there is the user's;
+5. otherwise the model's owner is kept only when that line names them or they said it; else the
+   line's speaker label when it is an unnamed voice, else "unassigned".
 """
 from __future__ import annotations
 
@@ -43,6 +47,14 @@ _ADDRESS_RE = re.compile(
 _DOER_RE = re.compile(r"\b" + _NAME + r"\s+(?i:will|'ll|is going to|is gonna|can|should|is to)\s+[a-z]")
 _FIRST_PERSON_RE = re.compile(
     r"\b(?i:i will|i'll|i can|i'm going to|i am going to|i'm gonna|let me|i shall|we will|we'll|we can|i'd be happy to|i'll do|will do)\b"
+)
+_LABEL_RE = re.compile(r"(?i)^speaker\s*\d+$")
+_ACCEPT_RE = re.compile(
+    r"^\W*(?i:yes|yeah|yep|sure|of course|absolutely|definitely|okay|ok|will do|no problem|happy to|i will|i'll|i can"
+    r"|sounds good|consider it done|can do|on it)\b"
+)
+_REFUSAL_RE = re.compile(
+    r"^\W*(?i:no\b|nope|i can't|i cannot|i won't|not me|i'm afraid not|unfortunately|sorry,? (?:i|we) can't)"
 )
 _YOU_REQUEST_RE = re.compile(r"\b(?i:can you|could you|would you|will you|please send|please share|you'll need to)\b")
 
@@ -170,6 +182,48 @@ def _best_sentence(task: str, segs: list[Segment], by_index: dict[int, Segment])
     return best
 
 
+def _speaker_person(seg: Segment, people: People) -> Person | None:
+    """Who said ``seg``: the user, a named speaker, or the diarized label itself ("Speaker 2" —
+    a person not named yet, whom a later rename names everywhere). None for a channel-wide label
+    ("Them") that may stand for several people."""
+    if is_user_segment(seg, people.user.name):
+        return people.user
+    sp = _named_speaker(seg)
+    if sp:
+        return people.match(sp) or Person(name=sp, sources={"speaker"})
+    label = (seg.speaker or "").strip()
+    if _LABEL_RE.match(label):
+        return Person(name=label, sources={"label"})
+    return None
+
+
+def _same_speaker(a: Segment, b: Segment, user_name: str) -> bool:
+    ua, ub = is_user_segment(a, user_name), is_user_segment(b, user_name)
+    if ua or ub:
+        return ua == ub
+    return (a.speaker or "") == (b.speaker or "") and a.channel == b.channel
+
+
+def _reply_to(seg: Segment, by_index: dict[int, Segment], user_name: str, reach: int = 3) -> Segment | None:
+    """The next segment by another speaker (within ``reach`` segments)."""
+    for k in range(1, reach + 1):
+        nxt = by_index.get(seg.index + k)
+        if nxt is None:
+            return None
+        if not _same_speaker(nxt, seg, user_name):
+            return nxt
+    return None
+
+
+def _mentions(person: Person, text: str) -> bool:
+    names = {person.name, person.name.split()[0]} if person.name else set()
+    return any(re.search(r"(?<![\w])" + re.escape(n) + r"(?![\w])", text or "", re.I) for n in names if len(n) > 1)
+
+
+def _far_labels(by_index: dict[int, Segment], user_name: str) -> set[str]:
+    return {(s.speaker or "") for s in by_index.values() if not is_user_segment(s, user_name)}
+
+
 def resolve_owner(
     task: str,
     model_owner: str,
@@ -178,7 +232,8 @@ def resolve_owner(
     by_index: dict[int, Segment],
     people: People,
 ) -> Ownership:
-    """Decide an action item's owner (rules in the module docstring)."""
+    """Decide an action item's owner from the line that supports it (rules in the module
+    docstring). The model's owner counts only when that line names them or they said it."""
     user_name = people.user.name
     seg, sent, score = _best_sentence(task, cited, by_index)
     if seg is None or score < 0.34:
@@ -188,65 +243,68 @@ def resolve_owner(
     if seg is None:
         seg = cited[0] if cited else None
         sent = seg.text if seg else ""
-    if seg is not None:
-        # 1. addressed with a request, in the sentence or at the start of the segment
-        for text in (sent, seg.text):
-            m = _ADDRESS_RE.search(text)
-            if m:
-                p = people.match(m.group(1))
-                if p is not None:
-                    return Ownership(p, "addressed", sent, seg)
-        # 2. a known person named as the doer
-        m = _DOER_RE.search(sent)
-        if m:
-            p = people.match(m.group(1))
-            if p is not None:
-                return Ownership(p, "named", sent, seg)
-        speaker_is_user = is_user_segment(seg, user_name)
-        # 3. first-person commitment
-        if _FIRST_PERSON_RE.search(sent) or _FIRST_PERSON_RE.search(seg.text) and score < 0.34:
-            if speaker_is_user:
-                return Ownership(people.user, "speaker", sent, seg)
-            sp = _named_speaker(seg)
-            if sp:
-                p = people.match(sp)
-                if p is not None:
-                    return Ownership(p, "speaker", sent, seg)
-            # a reply: look back for a request addressed to a name from the other side
-            for back in (1, 2, 3):
-                prev = by_index.get(seg.index - back)
-                if prev is None:
-                    break
-                if is_user_segment(prev, user_name) == speaker_is_user:
-                    continue
-                m = _ADDRESS_RE.search(prev.text)
-                if m:
-                    p = people.match(m.group(1))
-                    if p is not None and not p.is_user:
-                        return Ownership(p, "reply", sent, seg)
+    if seg is None:
+        return Ownership(None, "none", sent, seg)
+    speaker = _speaker_person(seg, people)
+    speaker_is_user = speaker is people.user
+    first_person = bool(_FIRST_PERSON_RE.search(sent) or (_FIRST_PERSON_RE.search(seg.text) and score < 0.34))
+    reply = _reply_to(seg, by_index, user_name)
+    # 1. a named person asked to do it, who does not turn it down
+    texts = (sent,) if first_person else (sent, seg.text)
+    for text in texts:
+        m = _ADDRESS_RE.search(text)
+        p = people.match(m.group(1)) if m else None
+        if p is not None:
+            if reply is not None and _REFUSAL_RE.search(reply.text or ""):
+                return Ownership(None, "none", sent, seg)
+            return Ownership(p, "addressed", sent, seg)
+    # 2. a known person named as the doer
+    m = _DOER_RE.search(sent)
+    p = people.match(m.group(1)) if m else None
+    if p is not None:
+        return Ownership(p, "named", sent, seg)
+    # 3. first-person commitment: the speaker
+    if first_person:
+        if speaker is not None and (speaker_is_user or _named_speaker(seg)):
+            return Ownership(speaker, "speaker", sent, seg)
+        # a reply to a request addressed by name from another speaker ("Maria, can you…?" — "Yes, I'll…")
+        for back in (1, 2, 3):
+            prev = by_index.get(seg.index - back)
+            if prev is None:
                 break
-            others = [p for p in people.others]
-            if len(others) == 1:
-                return Ownership(others[0], "only_other", sent, seg)
-            mp = people.match(model_owner)
-            if mp is not None and not mp.is_user:
-                return Ownership(mp, "model", sent, seg)
-            return Ownership(None, "none", sent, seg)
-        # 4. "can you …" from the far side to the user
-        if _YOU_REQUEST_RE.search(sent) and not speaker_is_user:
-            return Ownership(people.user, "addressed", sent, seg)
-        if _YOU_REQUEST_RE.search(sent) and speaker_is_user:
-            others = people.others
-            if len(others) == 1:
-                return Ownership(others[0], "only_other", sent, seg)
-            mp = people.match(model_owner)
-            if mp is not None and not mp.is_user:
-                return Ownership(mp, "model", sent, seg)
-            return Ownership(None, "none", sent, seg)
-    # 5. the model's owner, only if it is a known person
-    mp = people.match(model_owner)
-    if mp is not None:
+            if _same_speaker(prev, seg, user_name):
+                continue
+            m = _ADDRESS_RE.search(prev.text)
+            p = people.match(m.group(1)) if m else None
+            if p is not None and not p.is_user:
+                return Ownership(p, "reply", sent, seg)
+            break
+        if speaker is not None:  # "Speaker 2": named by a later rename
+            return Ownership(speaker, "speaker", sent, seg)
+        if len(people.others) == 1 and len(_far_labels(by_index, user_name)) <= 1:
+            return Ownership(people.others[0], "only_other", sent, seg)
+        return Ownership(None, "none", sent, seg)
+    # 4. "can you …" without a name: the one who answers and takes it on
+    if _YOU_REQUEST_RE.search(sent):
+        if reply is not None and _ACCEPT_RE.search(reply.text or ""):
+            who = _speaker_person(reply, people)
+            if who is not None:
+                return Ownership(who, "reply" if not who.is_user else "addressed", sent, seg)
+            if len(people.others) == 1 and len(_far_labels(by_index, user_name)) <= 1:
+                return Ownership(people.others[0], "only_other", sent, seg)
+        user_there = any(is_user_segment(s, user_name) for s in by_index.values())
+        if not speaker_is_user and user_there and len(_far_labels(by_index, user_name)) <= 1:
+            return Ownership(people.user, "addressed", sent, seg)  # one voice on the far side asks the user
+        if speaker_is_user and len(people.others) == 1 and len(_far_labels(by_index, user_name)) <= 1:
+            return Ownership(people.others[0], "only_other", sent, seg)
+        return Ownership(None, "none", sent, seg)
+    # 5. the model's owner, only when the supporting line names them or they said it
+    mp = people.match(model_owner) if model_owner else None
+    if mp is not None and (_mentions(mp, sent) or _mentions(mp, seg.text)
+                           or (speaker is not None and speaker.name.casefold() == mp.name.casefold())):
         return Ownership(mp, "model", sent, seg)
+    if speaker is not None and not speaker_is_user:  # said by someone not named yet: their label
+        return Ownership(speaker, "speaker", sent, seg)
     return Ownership(None, "none", sent, seg)
 
 

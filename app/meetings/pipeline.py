@@ -118,7 +118,8 @@ def _meeting_time(path: Path | None) -> datetime:
     return datetime.now(timezone.utc)
 
 
-def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, bus=None, cancel=None) -> tuple[list[Segment], str]:
+def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, bus=None, cancel=None,
+               hotwords: str | None = None) -> tuple[list[Segment], str]:
     from app.transcribe import transcribe_file
 
     emit = emitter(bus)
@@ -128,11 +129,35 @@ def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, b
 
         engines.whisper = WhisperCache(kith.paths)
     tr = transcribe_file(path, kith.paths, kith.settings.transcribe, model=opts.whisper_model, language=opts.language,
-                         bus=bus, cancel=cancel, cache=engines.whisper)
+                         bus=bus, cancel=cancel, cache=engines.whisper, hotwords=hotwords)
     segs = list(tr.segments)
     for i, s in enumerate(segs, 1):
         s.index = i
     return segs, getattr(tr, "language", "") or ""
+
+
+def context_names(kith: Kith, store, event, opts: ProcessOptions) -> str | None:
+    """The names this meeting's context expects, for the speech model: the calendar event's
+    attendees, the user, ``--with`` contacts, and the companies of the contacts among them."""
+    from app.calendar.link import invitees
+    from app.transcribe.context import hotwords
+
+    crm = kith.settings.crm
+    people = [n or e for n, e in invitees(event, me=(crm.my_name, crm.my_email))]
+    emails = [e for _, e in invitees(event, me=(crm.my_name, crm.my_email)) if e] + list(opts.with_emails)
+    companies = []
+    for email in emails:
+        c = store.contacts.find_by_email(email)
+        if c is None:
+            continue
+        if email in opts.with_emails:
+            people.append(c.name)
+        if c.company_id is not None:
+            try:
+                companies.append(store.companies.get(c.company_id).name)
+            except KithError:
+                pass
+    return hotwords(people, [crm.my_name], companies)
 
 
 def name_speakers(kith: Kith, store, path: Path, segments: list[Segment], event,
@@ -188,7 +213,8 @@ def process_file(
         segments, meta = import_transcript(path)
         language = meta.get("language", "")
     else:
-        segments, language = transcribe(kith, path, opts, engines, bus, cancel)
+        segments, language = transcribe(kith, path, opts, engines, bus, cancel,
+                                        hotwords=context_names(kith, store, event, opts))
         if cancel:
             cancel.raise_if_cancelled()
         if opts.speakers and segments:

@@ -88,7 +88,7 @@ def analyse(audio_path, segments: list[Segment], store=None, attendees=(), meeti
                 known.pop(cid)
     matches = {lab: (cid, names_by_id[cid], sim) for lab, (cid, sim) in P.match(dia.centroids, known).items()}
     labels = [lab for lab in dia.labels]
-    names = choose_names(out, labels, attendees, matches, me=me)
+    names = choose_names(out, labels, attendees, matches, me=me, user_among_labels=seg_channel == -1)
     for s in out:
         if s.channel == seg_channel and s.speaker in names:
             s.speaker = names[s.speaker].name

@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -548,13 +549,49 @@ def assign_speakers(segments: list[Segment], turns: list[Turn], channel: int | N
         if len(runs) == 1:
             out.append(replace(seg, speaker=runs[0][0], words=list(seg.words)))
             continue
-        for i, (lab, ws) in enumerate(runs):
+        texts = split_text(seg.text or "", seg.words, [len(ws) for _, ws in runs])
+        for i, ((lab, ws), text) in enumerate(zip(runs, texts)):
             out.append(replace(
-                seg, id=None, speaker=lab, words=list(ws), text="".join(w.text for w in ws).strip(),
+                seg, id=None, speaker=lab, words=list(ws), text=text,
                 start=seg.start if i == 0 else ws[0].start, end=seg.end if i == len(runs) - 1 else ws[-1].end))
     for i, s in enumerate(out, 1):
         s.index = i
     return out
+
+
+def split_text(text: str, words: list[Word], sizes: list[int]) -> list[str]:
+    """Cut a segment's own ``text`` into pieces of ``sizes`` consecutive words each.
+
+    The cuts fall where each run's first word begins in ``text``, so every character (spaces,
+    punctuation) of the original is kept: the pieces joined by spaces are the text again. Words are
+    stored without their leading space, so gluing their texts would run the words together. When
+    the words cannot be found in the text (it was edited), the pieces are the words joined by spaces."""
+    offsets: list[int] = []
+    pos = 0
+    for w in words:
+        t = (w.text or "").strip()
+        if not t:
+            offsets.append(pos)
+            continue
+        m = re.compile(r"(?<!\S)" + re.escape(t)).search(text, pos)
+        k = m.start() if m else text.find(t, pos)
+        if k < 0:
+            offsets = []
+            break
+        offsets.append(k)
+        pos = k + len(t)
+    if len(offsets) != len(words):
+        out, a = [], 0
+        for n in sizes:
+            out.append(" ".join(t for t in ((w.text or "").strip() for w in words[a:a + n]) if t))
+            a += n
+        return out
+    cuts, a = [0], 0
+    for n in sizes[:-1]:
+        a += n
+        cuts.append(offsets[a])
+    cuts.append(len(text))
+    return [text[x:y].strip() for x, y in zip(cuts[:-1], cuts[1:])]
 
 
 def _absorb_single_words(words: list[Word], labs: list[str]) -> list[str]:

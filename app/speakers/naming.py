@@ -6,11 +6,15 @@ Evidence, strongest first:
   (:mod:`app.speakers.profiles`), weight 3;
 * **self-introduction** — "This is Diane from Acme", "I'm Tom", "my name is …", "Diane here",
   weight 2 per occurrence;
-* **addressed, then answered** — "Maria, can you …?" / "… what do you think, Maria?" and the next
-  turn by *another* speaker within a few seconds is Maria's, weight 1 (0.5 when the reply does not
-  start like an answer);
-* **last attendee left** — one unnamed remote speaker and exactly one attendee (not the user) not
-  yet placed, weight 1; only when the user is known.
+* **addressed, then answered** — "Maria, can you …?" / "… what do you think, Maria?" / a greeting
+  "Hi Maria" / "Welcome, Maria", and the next turn by *another* speaker within a few seconds is
+  Maria's, weight 1 (0.5 when the reply does not start like an answer); "Thanks, Leo" at the start
+  of a turn answers the previous speaker, who is Leo, weight 1;
+* **exclusion** — a speaker who addresses or mentions a person by name is not that person (a
+  penalty on that name for that label, and that label is out of the running for it below);
+* **the attendees left** — when the unnamed speakers and the attendees not yet placed are as many,
+  a speaker whom exclusion leaves exactly one of them is that one ("the only attendee left" is
+  the case of one), weight 1; only when the user is known.
 
 A spoken name that matches an attendee ("Tom" → "Tom Baker") becomes that attendee's full name.
 A label is named when its best candidate scores ≥ 1 and clearly beats its runner-up; a name is
@@ -44,10 +48,18 @@ _ADDRESS = [
                + r",\s+(?=(?:can|could|would|will|do|did|are|is|what|how|when|please|you|any|have|shall)\b)"),
     re.compile(r",\s+" + _NAME + r"\s*\?\s*$"),
 ]
+_GREET = re.compile(r"\b(?:[Hh]i|[Hh]ello|[Hh]ey|[Ww]elcome(?: back)?|[Gg]ood (?:morning|afternoon|evening)|"
+                    r"[Nn]ice to (?:meet|see) you|[Oo]ver to you)[,]?\s+" + _NAME + r"(?=\s*[,.!?;]|\s+(?:and|to|from|here)\b|\s*$)")
+_GREET_WORDS = r"(?:[Hh]i|[Hh]ello|[Hh]ey|[Ww]elcome(?: back)?|[Gg]ood (?:morning|afternoon|evening))[,]?\s+"
+_GREET_BOTH = re.compile(_GREET_WORDS + _NAME + r",?\s+and\s+")  # "Hi Dana and Leo": both names
+_GREET_AND = re.compile(_GREET_WORDS + r"[A-Z][a-z]+,?\s+and\s+" + _NAME + r"(?=\s*[,.!?;]|\s*$)")
+_SELF = re.compile(r"(?i:\b(?:i'm|i am|this is|my name is|my name's|it's|it is|call me))\s+$")
+_THANKS = re.compile(r"^\W*(?:[Tt]hanks|[Tt]hank you)(?: (?:so|very) much)?[,]?\s+" + _NAME + r"(?=\s*[,.!?;]|\s*$|\s+for\b)")
 _ANSWER = re.compile(r"^\W*(?:yes|yeah|yep|sure|of course|absolutely|definitely|no|nope|okay|ok|right|i will|i'll|"
-                     r"i can|i think|i'd|i would|will do|happy to|good question|well|so|um|uh)\b", re.I)
+                     r"i can|i think|i'd|i would|will do|happy to|good question|well|so|um|uh|hi|hello|hey|thanks|"
+                     r"thank you|good morning|good afternoon|nice to|great|glad)\b", re.I)
 
-W_PROFILE, W_INTRO, W_ADDRESS, W_LAST = 3.0, 2.0, 1.0, 1.0
+W_PROFILE, W_INTRO, W_ADDRESS, W_LAST, W_EXCLUDE = 3.0, 2.0, 1.0, 1.0, 1.0
 
 
 @dataclass
@@ -62,7 +74,7 @@ class Candidate:
 class NameChoice:
     label: str
     name: str
-    how: str  # profile | introduction | addressed | attendee
+    how: str  # profile | introduction | addressed | exclusion | attendee
     score: float
     contact_id: int | None = None
 
@@ -88,24 +100,55 @@ def introductions(segments: list[Segment]) -> list[tuple[int, str]]:
     return out
 
 
+def _names_in(rxs, text: str) -> list[str]:
+    out = []
+    for rx in rxs:
+        out += [n for n in (_clean(m.group(1)) for m in rx.finditer(text)) if n]
+    return list(dict.fromkeys(out))
+
+
 def addressings(segments: list[Segment], window_s: float = 5.0) -> list[tuple[int, str, float]]:
-    """(position of the answering segment, name, weight) for "Name, can you…" followed by another speaker."""
+    """(position of the answering segment, name, weight): "Name, can you…" or "Hi Name" followed by
+    another speaker's turn; "Thanks, Name" at the start of a turn answering another speaker's."""
     out = []
     for i, s in enumerate(segments):
         text = (s.text or "").strip()
-        names = []
-        for rx in _ADDRESS:
-            names += [n for n in (_clean(m.group(1)) for m in rx.finditer(text)) if n]
-        if not names:
-            continue
-        for j in range(i + 1, len(segments)):
-            nxt = segments[j]
-            if nxt.start - s.end > window_s:
-                break
-            if nxt.speaker and nxt.speaker != s.speaker:
-                w = 1.0 if _ANSWER.search(nxt.text or "") else 0.5
-                out += [(j, n, w) for n in dict.fromkeys(names)]
-                break
+        names = _names_in(_ADDRESS + [_GREET, _GREET_BOTH], text)
+        names += [n for n in _names_in([_GREET_AND], text) if n not in names]
+        if names:
+            for j in range(i + 1, len(segments)):
+                nxt = segments[j]
+                if nxt.start - s.end > window_s:
+                    break
+                if nxt.speaker and nxt.speaker != s.speaker:
+                    w = 1.0 if _ANSWER.search(nxt.text or "") else 0.5
+                    out += [(j, n, w / len(names) if len(names) > 1 else w) for n in names]
+                    break
+        thanked = _names_in([_THANKS], text)
+        if thanked and i > 0:
+            prev = segments[i - 1]
+            if prev.speaker and prev.speaker != s.speaker and s.start - prev.end <= window_s:
+                out += [(i - 1, n, 1.0) for n in thanked]
+    return out
+
+
+def mentions(segments: list[Segment], people: list[str]) -> list[tuple[int, str]]:
+    """(segment position, person) for every person a segment's speaker addresses or names — other
+    than in their own self-introduction. ``people`` are full names; the first name is enough."""
+    intro_at = {(i, n.casefold()) for i, n in introductions(segments)}
+    out = []
+    for i, s in enumerate(segments):
+        text = s.text or ""
+        for full in people:
+            keys = {full, full.split()[0]}
+            if any((i, k.casefold()) in intro_at for k in keys):
+                continue
+            for k in (k for k in keys if len(k) > 1):
+                hits = [m for m in re.finditer(r"(?<![\w])" + re.escape(k) + r"(?![\w])", text)
+                        if not _SELF.search(text[:m.start()])]
+                if hits:
+                    out.append((i, full))
+                    break
     return out
 
 
@@ -133,24 +176,33 @@ def choose_names(
     attendees: list[tuple[str, str]] = (),
     profile_matches: dict[str, tuple[int, str, float]] | None = None,
     me: tuple[str, str] | None = None,
+    user_among_labels: bool = False,
 ) -> dict[str, NameChoice]:
     """Decide a name for each of ``labels`` (the diarized "Speaker N" labels) from the evidence above.
 
     ``profile_matches``: label → (contact_id, contact name, similarity) from the voice profiles.
-    Returns only the labels that get a name.
+    ``user_among_labels``: a mono recording, where the user (``me``) is one of the labelled voices;
+    their label is named "You". Returns only the labels that get a name.
     """
     attendees = [(n, e) for n, e in attendees if n]
     if me is not None:
         mine = {x.casefold() for x in me if x}
         attendees = [(n, e) for n, e in attendees if n.casefold() not in mine and (e or "").casefold() not in mine]
+    people = list(attendees)
+    if user_among_labels and me is not None and me[0]:
+        people.append((me[0], me[1] or ""))  # a mono recording: the user is one of the voices
     cands: dict[str, dict[str, Candidate]] = {lab: {} for lab in labels}
+    excluded: dict[str, set[str]] = {lab: set() for lab in labels}
+
+    def canon(name: str) -> str:
+        att = match_attendee(name, people)
+        return att[0] if att else name
 
     def vote(label: str, name: str, weight: float, how: str, contact_id: int | None = None) -> None:
         if label not in cands:
             return
-        att = match_attendee(name, attendees)
-        canon = att[0] if att else name
-        c = cands[label].setdefault(canon.casefold(), Candidate(canon))
+        c_name = canon(name)
+        c = cands[label].setdefault(c_name.casefold(), Candidate(c_name))
         c.score += weight
         c.how.append(how)
         c.contact_id = c.contact_id or contact_id
@@ -161,15 +213,49 @@ def choose_names(
         vote(segments[i].speaker, name, W_INTRO, "introduction")
     for j, name, w in addressings(segments):
         vote(segments[j].speaker, name, W_ADDRESS * w, "addressed")
+    # exclusion: whoever addresses or names a person is not that person
+    spoken = [n for i, n in introductions(segments)] + [n for _, n, _ in addressings(segments)]
+    known = list(dict.fromkeys([n for n, _ in people] + [canon(n) for n in spoken]))
+    seen: set[tuple[str, str]] = set()
+    for i, full in mentions(segments, known):
+        label = segments[i].speaker
+        if label in cands and (label, full.casefold()) not in seen:
+            seen.add((label, full.casefold()))
+            excluded[label].add(full.casefold())
+            c = cands[label].get(full.casefold())
+            if c is not None:
+                c.score -= W_EXCLUDE
 
     chosen = _assign(cands)
-    if me is not None and attendees:
+    if me is not None and people:
+        _eliminate(chosen, labels, people, excluded)
+    if user_among_labels and me is not None and me[0]:
+        for lab, ch in chosen.items():
+            if ch.name.casefold() == me[0].casefold():
+                chosen[lab] = NameChoice(lab, "You", ch.how, ch.score, ch.contact_id)
+    return chosen
+
+
+def _eliminate(chosen: dict[str, NameChoice], labels: list[str], people: list[tuple[str, str]],
+               excluded: dict[str, set[str]]) -> None:
+    """The attendees left: as many unnamed speakers as unplaced attendees, and a speaker whom
+    exclusion leaves exactly one of them gets that one (repeated while it settles names)."""
+    while True:
         free_labels = [lab for lab in labels if lab not in chosen]
         used = {c.name.casefold() for c in chosen.values()}
-        free_people = [a for a in attendees if a[0].casefold() not in used]
-        if len(free_labels) == 1 and len(free_people) == 1:
-            chosen[free_labels[0]] = NameChoice(free_labels[0], free_people[0][0], "attendee", W_LAST)
-    return chosen
+        free = [n for n, _ in people if n.casefold() not in used]
+        if not free_labels or len(free_labels) != len(free):
+            return
+        progress = False
+        for lab in free_labels:
+            left = [n for n in free if n.casefold() not in excluded.get(lab, set())]
+            if len(left) == 1:
+                how = "attendee" if len(free) == 1 else "exclusion"
+                chosen[lab] = NameChoice(lab, left[0], how, W_LAST)
+                progress = True
+                break
+        if not progress:
+            return
 
 
 def _assign(cands: dict[str, dict[str, Candidate]]) -> dict[str, NameChoice]:

@@ -101,12 +101,16 @@ def transcribe_file(
     cache: WhisperCache | None = None,
     block_seconds: float = BLOCK_SECONDS,
     decode: dict | None = None,
+    hotwords: str | None = None,
 ) -> Transcript:
     """Transcribe ``path``. ``model`` is a catalog name, a folder, or a model already
     loaded (``WhisperCache.get``); default ``settings.model``. ``progress(done, total)``
     is in audio seconds; ``cancel`` is honoured between segments. ``decode``: extra
-    ``WhisperModel.transcribe`` options over :data:`DECODE` (benches)."""
+    ``WhisperModel.transcribe`` options over :data:`DECODE` (benches). ``hotwords``: names the
+    meeting's context expects (:func:`app.transcribe.context.hotwords`), a bias toward their spellings."""
     opts = {**DECODE, **(decode or {})}
+    if hotwords:
+        opts["hotwords"] = hotwords
     path = Path(path)
     info = probe(path)  # clear errors for missing/empty/undecodable files, before loading a model
     if isinstance(model, LoadedWhisper):

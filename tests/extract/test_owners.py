@@ -70,14 +70,91 @@ def test_unknown_owner_is_unassigned_never_invented():
     assert a.owner == "unassigned" and not a.owner_is_user and a.owner_source == "none"
 
 
-def test_model_owner_kept_only_when_it_is_a_known_person():
-    lines = [(0, "Let's get the contract reviewed."), (1, "Agreed, the contract needs a review.")]
-    out, _ = _run([{"task": "review the contract", "owner": "Tom", "due": "", "seg": [1]}], lines,
-                  attendees=[("Tom Becker", "tom@acme.com")])
-    assert out.action_items[0].owner == "Tom Becker" and out.action_items[0].owner_source == "model"
-    out, _ = _run([{"task": "review the contract", "owner": "Zed", "due": "", "seg": [1]}], lines,
-                  attendees=[("Tom Becker", "tom@acme.com"), ("Ana Ruiz", "ana@acme.com")])
+def test_model_owner_used_only_when_the_line_supports_it():
+    lines = [(0, "Let's get the contract reviewed."), (1, "Agreed, Tom has the contract and reviews it this week.")]
+    att = [("Tom Becker", "tom@acme.com"), ("Ana Ruiz", "ana@acme.com")]
+    out, _ = _run([{"task": "review the contract", "owner": "Tom", "due": "", "seg": [2]}], lines, attendees=att)
+    assert (out.action_items[0].owner, out.action_items[0].owner_source) == ("Tom Becker", "model")  # the line names him
+    # the model names an attendee the line does not support: not kept
+    out, _ = _run([{"task": "review the contract", "owner": "Ana", "due": "", "seg": [2]}], lines, attendees=att)
     assert out.action_items[0].owner == "unassigned"
+    out, _ = _run([{"task": "get the contract reviewed", "owner": "Tom", "due": "", "seg": [1]}], lines, attendees=att)
+    assert out.action_items[0].owner == "unassigned"
+    out, _ = _run([{"task": "review the contract", "owner": "Zed", "due": "", "seg": [2]}], lines, attendees=att)
+    assert out.action_items[0].owner == "unassigned"
+
+
+def _run_segs(segs, actions, attendees=(), user="Sam"):
+    people = find_people(segs, list(attendees), user)
+    tpl = load_template("general")
+    Raw = raw_schema_for(tpl.signal_keys)
+    raw = Raw.model_validate({"actions": actions, "people": [], "companies": [], "decisions": [], "points": [],
+                              "summary": "", "signals": {k: {"value": "", "seg": []} for k in tpl.signal_keys}})
+    out = process_chunk(raw, ChunkView(segs, {s.index: s for s in segs}), people, tpl, DEMO_DATE)
+    return {a.task: (a.owner, a.owner_source) for a in out.action_items}
+
+
+# Two guests on the far channel that the speakers step could not name: the model's owners are
+# attendees' names, half of them swapped — none may be kept without a line that supports it.
+GUESTS = [("Dana Kim", "dana@northwind.io"), ("Leo Park", "leo@northwind.io")]
+UNNAMED_CALL = [
+    (0, "You", "Thanks both for joining."),
+    (1, "Speaker 1", "I'll send the security questionnaire by Friday."),
+    (1, "Speaker 2", "I will pull the usage numbers next week."),
+    (0, "You", "Dana, can you share the rollout plan?"),
+    (1, "Speaker 2", "Sure, happy to."),
+    (0, "You", "Can you also send the invoice copy?"),
+    (1, "Speaker 1", "Yes, will do."),
+    (1, "Speaker 2", "Can you book the workshop room?"),
+    (0, "You", "Sure, no problem."),
+    (1, "Speaker 1", "The contract needs a legal review."),
+    (0, "You", "Leo, can you draft the FAQ?"),
+    (1, "Speaker 1", "No, sorry, not this month."),
+]
+
+
+def test_owners_never_guessed_when_the_far_voices_are_unnamed():
+    segs = [seg(i, text, ch, speaker=sp) for i, (ch, sp, text) in enumerate(UNNAMED_CALL, 1)]
+    got = _run_segs(segs, [
+        {"task": "send the security questionnaire", "owner": "Dana", "due": "", "seg": [2]},
+        {"task": "pull the usage numbers", "owner": "Dana", "due": "", "seg": [3]},
+        {"task": "share the rollout plan", "owner": "Leo", "due": "", "seg": [4]},
+        {"task": "send the invoice copy", "owner": "Dana", "due": "", "seg": [6]},
+        {"task": "book the workshop room", "owner": "Leo", "due": "", "seg": [8]},
+        {"task": "get a legal review of the contract", "owner": "Dana", "due": "", "seg": [10]},
+        {"task": "draft the FAQ", "owner": "Leo", "due": "", "seg": [11]},
+    ], attendees=GUESTS)
+    assert got == {
+        "send the security questionnaire": ("Speaker 1", "speaker"),  # first person: the speaker's label
+        "pull the usage numbers": ("Speaker 2", "speaker"),
+        "share the rollout plan": ("Dana Kim", "addressed"),  # asked by name, accepted
+        "send the invoice copy": ("Speaker 1", "reply"),  # asked without a name: the one who took it on
+        "book the workshop room": ("Sam", "addressed"),  # the user said "Sure" to the far side's request
+        "get a legal review of the contract": ("Speaker 1", "speaker"),  # no support for the model's "Dana"
+        "draft the FAQ": ("unassigned", "none"),  # asked, and turned down
+    }
+
+
+def test_owner_labels_on_a_mono_recording():
+    """A mono file: every voice is a diarized label on one channel, the user among them."""
+    lines = [("Speaker 1", "Hi Dana, thanks for joining."), ("Speaker 2", "Thanks Leo. Our blocker is security."),
+             ("Speaker 1", "I will send the security answers by Friday."),
+             ("Speaker 2", "Could you also send the price list?"), ("Speaker 1", "Sure."),
+             ("Speaker 2", "And we'll sign the contract next week.")]
+    segs = [seg(i, t, -1, speaker=sp) for i, (sp, t) in enumerate(lines, 1)]
+    got = _run_segs(segs, [
+        {"task": "send the security answers", "owner": "Dana", "due": "", "seg": [3]},
+        {"task": "send the price list", "owner": "Dana", "due": "", "seg": [4]},
+        {"task": "sign the contract", "owner": "Leo", "due": "", "seg": [6]},
+    ], attendees=GUESTS)
+    assert got == {"send the security answers": ("Speaker 1", "speaker"), "send the price list": ("Speaker 1", "reply"),
+                   "sign the contract": ("Speaker 2", "speaker")}
+    # once the speakers step has named the voices, the same lines give the names
+    for s in segs:
+        s.speaker = {"Speaker 1": "Leo Park", "Speaker 2": "Dana Kim"}[s.speaker]
+    got = _run_segs(segs, [{"task": "send the security answers", "owner": "Dana", "due": "", "seg": [3]}],
+                    attendees=GUESTS)
+    assert got == {"send the security answers": ("Leo Park", "speaker")}
 
 
 def test_only_other_person_owns_a_far_side_commitment():

@@ -279,3 +279,83 @@ def test_rename_learns_the_voice_from_an_encrypted_recording(kith, der_meetings,
     raj = store.contacts.add(Contact(name="Raj Patel", emails=["raj@patel.dev"]))
     res = rename_speaker(store, m.id, "Speaker 3", "Raj Patel", contact_id=raj.id, encoder=encoder)
     assert res.profile_id and not res.warning and P.count(store, raj.id) == 1
+
+
+# -- evidence from the meeting itself: greetings, thanks, exclusion, the attendees left ------------
+GUESTS = [("Dana Kim", "dana@northwind.io"), ("Leo Park", "leo@northwind.io")]
+ME = ("Sam Reed", "sam@kith.test")
+
+
+def _script(lines, channel=1):
+    out, t = [], 0.0
+    for who, text in lines:
+        ch = 0 if who == "You" else channel
+        out.append(_seg(t, t + 3, text, who, ch))
+        t += 3.5
+    return out
+
+
+def _named(segs, labels, **kw):
+    return {k: (v.name, v.how) for k, v in choose_names(segs, labels, **kw).items()}
+
+
+def test_greeted_by_name_and_answering():
+    segs = _script([("You", "Hi Dana, thanks for joining."), ("Speaker 1", "Hi Sam, glad to be here."),
+                    ("You", "And welcome, Leo."), ("Speaker 2", "Thanks, good to see you."),
+                    ("Speaker 1", "Our budget is approved for the pilot."), ("Speaker 2", "Legal still reviews the terms.")])
+    assert _named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS, me=ME) == {
+        "Speaker 1": ("Dana Kim", "addressed"), "Speaker 2": ("Leo Park", "addressed")}
+    # without the user's identity there is no "attendee left" rule, but both greetings still hold
+    assert set(_named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS)) == {"Speaker 1", "Speaker 2"}
+
+
+def test_greeting_both_at_once_names_nobody():
+    segs = _script([("You", "Hi Dana and Leo, thanks for joining."), ("Speaker 1", "Hello, thanks for having us."),
+                    ("Speaker 2", "The budget is approved.")])
+    assert _named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS) == {}
+
+
+def test_thanks_names_the_previous_speaker():
+    segs = _script([("Speaker 1", "Hi Dana, thanks for joining. I wanted to talk about the renewal."),
+                    ("Speaker 2", "Thanks Leo. Our main blocker is the security review."),
+                    ("Speaker 1", "Understood, I will send the answers.")], channel=-1)
+    # a mono file, no calendar: the names as spoken
+    assert _named(segs, ["Speaker 1", "Speaker 2"]) == {"Speaker 1": ("Leo", "addressed"), "Speaker 2": ("Dana", "addressed")}
+    # a mono file where the user is Leo: their own voice is "You"
+    got = _named(segs, ["Speaker 1", "Speaker 2"], attendees=[GUESTS[0]], me=("Leo Park", "leo@northwind.io"),
+                 user_among_labels=True)
+    assert got == {"Speaker 1": ("You", "addressed"), "Speaker 2": ("Dana Kim", "addressed")}
+
+
+def test_exclusion_and_the_attendees_left():
+    # nobody introduces themself or is addressed; Speaker 2 names Dana, so Speaker 2 is Leo and Speaker 1 is Dana
+    segs = _script([("You", "Let us go through the numbers."), ("Speaker 1", "The budget is approved for the pilot."),
+                    ("Speaker 2", "As Dana said, the pilot can start in May."), ("Speaker 1", "Legal still reviews the terms.")])
+    assert _named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS, me=ME) == {
+        "Speaker 2": ("Leo Park", "exclusion"), "Speaker 1": ("Dana Kim", "attendee")}
+    # the same without knowing who the user is: the user might be one of the voices, so no names
+    assert _named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS) == {}
+    # a third, uninvited voice: labels and attendees no longer line up, nobody is forced
+    segs3 = segs + _script([("Speaker 3", "I joined late, sorry.")])
+    assert _named(segs3, ["Speaker 1", "Speaker 2", "Speaker 3"], attendees=GUESTS, me=ME) == {}
+
+
+def test_a_speaker_who_names_someone_is_not_them():
+    # the addressing would make Speaker 1 "Dana", but Speaker 1 also talks about Dana in the third person
+    segs = _script([("You", "Dana, can you share the plan?"), ("Speaker 1", "Sure. I will ask Dana to share it."),
+                    ("Speaker 2", "Yes, I have it here.")])
+    got = _named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS, me=ME)
+    assert got.get("Speaker 1", ("", ""))[0] != "Dana Kim"
+
+
+def test_the_issue_meeting_names_both_guests():
+    """The host greets each guest, a guest thanks the host by name, one guest mentions the other."""
+    segs = _script([
+        ("You", "Good morning. Hi Dana, good to have you."), ("Speaker 1", "Good morning, thanks Sam."),
+        ("You", "And hello Leo."), ("Speaker 2", "Hi. Thanks for setting this up, Sam."),
+        ("Speaker 2", "Our main blocker is the security review."),
+        ("Speaker 1", "Leo is right, the security review comes first."),
+        ("You", "Then I will send the questionnaire today."),
+    ])
+    assert _named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS, me=ME) == {
+        "Speaker 1": ("Dana Kim", "addressed"), "Speaker 2": ("Leo Park", "addressed")}
