@@ -84,8 +84,8 @@ class Meetings(Repo):
             self.get(id)
             x = self.conn.execute
             return {
-                "suggestions": x("DELETE FROM suggestions WHERE meeting_id = ? AND status = 'pending'", (id,)).rowcount,
-                "action_items": x("DELETE FROM action_items WHERE meeting_id = ? AND status = 'proposed'", (id,)).rowcount,
+                "suggestions": self.s.suggestions.delete_pending_for(id),
+                "action_items": self.s.actions.delete_for_meeting(id, status="proposed"),
                 "minutes": x("DELETE FROM notes WHERE meeting_id = ? AND author = 'ai'", (id,)).rowcount,
             }
 
@@ -97,11 +97,7 @@ class Meetings(Repo):
             x = self.conn.execute
             counts = {t: x(f"SELECT count(*) FROM {t} WHERE meeting_id = ?", (id,)).fetchone()[0]
                       for t in ("segments", "notes", "action_items", "suggestions", "briefs", "meeting_participants")}
-            audit = [aid for aid, out in x("SELECT id, output FROM audit_log WHERE action = 'extract'").fetchall()
-                     if isinstance(loads(out, None), dict) and loads(out, None).get("meeting_id") == id]
-            counts["audit_log"] = len(audit)
-            for aid in audit:
-                x("DELETE FROM audit_log WHERE id = ?", (aid,))
+            counts["audit_log"] = self.s.audit.delete_extractions_of(id)
             x("DELETE FROM meetings WHERE id = ?", (id,))
             counts["recording_kept"] = m.recording_id
         return counts

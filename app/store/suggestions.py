@@ -82,6 +82,12 @@ class Suggestions(Repo):
     def result(self, id: int) -> dict | None:
         return loads(self._row(id)["result"])
 
+    def delete_pending_for(self, meeting_id: int) -> int:
+        """Drop a meeting's undecided suggestions (a re-run replaces them). Returns how many."""
+        with self.s.transaction():
+            return self.conn.execute("DELETE FROM suggestions WHERE meeting_id = ? AND status = 'pending'",
+                                     (meeting_id,)).rowcount
+
     def list(self, status: str | None = "pending", meeting_id: int | None = None) -> list[Suggestion]:
         where, params = [], []
         if status is not None:

@@ -85,6 +85,15 @@ class Actions(Repo):
             self.conn.execute("DELETE FROM action_items WHERE id = ?", (id,))
 
 
+    def delete_for_meeting(self, meeting_id: int, status: str | None = None) -> int:
+        """Remove a meeting's action items (only those in ``status`` when given). Returns how many."""
+        with self.s.transaction():
+            if status is None:
+                return self.conn.execute("DELETE FROM action_items WHERE meeting_id = ?", (meeting_id,)).rowcount
+            return self.conn.execute("DELETE FROM action_items WHERE meeting_id = ? AND status = ?",
+                                     (meeting_id, status)).rowcount
+
+
 class Audit(Repo):
     table = "audit_log"
     noun = "audit entry"
@@ -106,6 +115,15 @@ class Audit(Repo):
             )
             e.id, e.at = cur.lastrowid, dt(now)
         return e
+
+    def delete_extractions_of(self, meeting_id: int) -> int:
+        """Remove the audit copies of a meeting's extractions (the meeting is being deleted)."""
+        with self.s.transaction():
+            ids = [aid for aid, out in self.conn.execute("SELECT id, output FROM audit_log WHERE action = 'extract'")
+                   if isinstance(loads(out, None), dict) and loads(out, None).get("meeting_id") == meeting_id]
+            for aid in ids:
+                self.conn.execute("DELETE FROM audit_log WHERE id = ?", (aid,))
+        return len(ids)
 
     def list(self, limit: int = 100) -> list[AuditEntry]:
         return [self._from(r) for r in self._rows("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))]

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # table -> modules allowed to write SQL against it. Every table has one owner; migrations (the
 # schema), the data-rights module (export / erase a person across every table, by design) and the
 # store's own maintenance code (db.py) are the only cross-table places.
-EVERYWHERE = {"app/store/migrations.py", "app/store/rights.py", "app/store/db.py"}
+EVERYWHERE = {"app/store/migrations.py", "app/store/rights.py", "app/store/person_scope.py",
+              "app/store/db.py", "app/store/repair.py"}
 OWNERS: dict[str, set[str]] = {
     "contacts": {"app/store/crm.py"},
     "contact_emails": {"app/store/crm.py"},
@@ -31,6 +32,7 @@ OWNERS: dict[str, set[str]] = {
     "audit_log": {"app/store/work.py"},
     "exports": {"app/store/work.py"},
     "suggestions": {"app/store/suggestions.py"},
+    "segment_vectors": {"app/store/vectors.py"},
     "recordings": {"app/store/recordings.py"},
     "voice_profiles": {"app/speakers/profiles.py"},
     "calendar_events": {"app/calendar/repo.py"},
@@ -42,7 +44,8 @@ OWNERS: dict[str, set[str]] = {
 # A JOIN that reads another table is allowed (a repository may join the rows its own rows point at);
 # FROM / INTO / UPDATE / DELETE / CREATE name the table a statement is about: only its owner does that.
 # search reads the full-text indexes (and joins the rows they point at); it writes nothing
-READERS = {"app/store/search.py": {"contacts", "meetings", "segments", "notes", "action_items"}}
+READERS = {"app/store/search.py": {"contacts", "meetings", "segments", "notes", "action_items", "meeting_participants"},
+           "app/store/vectors.py": {"segments"}}  # the vector index covers the transcript lines
 
 SQL = re.compile(r"\b(?:FROM|INTO|UPDATE|TABLE(?:\s+IF\s+NOT\s+EXISTS)?)\s+\"?([a-z_][a-z0-9_]*)", re.I)
 KEYWORD = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|WITH|REPLACE)\b", re.I)
