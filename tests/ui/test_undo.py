@@ -32,3 +32,21 @@ def test_mark_done_undo_and_double_click(window, ctx, qtbot):
     idle(ctx, qtbot)
     assert db(ctx, lambda s: s.actions.get(ids[0]).status) == "done"
     assert window.banner.action.isVisible()
+
+
+def test_review_selection_moves_to_the_next_and_a_double_click_decides_once(window, ctx, qtbot):
+    from app.core.domain import Suggestion
+
+    for name in ("Alpha Co", "Beta Co", "Gamma Co"):
+        db(ctx, lambda s, n=name: s.suggestions.add(Suggestion(kind="create_company", payload={"name": n})))
+    review = window.go("review")
+    idle(ctx, qtbot)
+    assert review.list.count() == 3
+    review.list.setCurrentRow(1)
+    middle = review.current()
+    review.reject_btn.click()
+    review.reject_btn.click()  # second click of a double click
+    idle(ctx, qtbot)
+    pending = db(ctx, lambda s: s.suggestions.list(status="pending"))
+    assert len(pending) == 2 and middle not in [p.id for p in pending]
+    assert review.list.currentRow() == 1 and review.current() == pending[1].id  # the next one, not the top
