@@ -39,9 +39,10 @@ class UiContext:
         if self.window is not None:
             self.window.show_error(exc)
 
-    def show_info(self, message: str, hint: str = "") -> None:
+    def show_info(self, message: str, hint: str = "", action=None) -> None:
+        """``action``: (label, fn), e.g. ("Undo", undo)."""
         if self.window is not None:
-            self.window.show_info(message, hint)
+            self.window.show_info(message, hint, action=action)
 
     # -- a tiny in-UI notification hub (data changed → other views refresh) --------------
     def on(self, topic: str, fn: Callable[[Any], None]) -> None:

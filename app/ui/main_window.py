@@ -283,8 +283,8 @@ class MainWindow(QMainWindow):
             return
         self.banner.show_error(exc)
 
-    def show_info(self, message: str, hint: str = "") -> None:
-        self.banner.show_message(message, hint, "info")
+    def show_info(self, message: str, hint: str = "", action=None) -> None:
+        self.banner.show_message(message, hint, "info", action=action)
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)

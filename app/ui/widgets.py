@@ -152,15 +152,24 @@ class Banner(QFrame):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint = muted()
+        self.action = button("", self._act, name="Undo")
+        self.action.hide()
+        self._action_fn = None
         close = button("×", self.hide, name="Dismiss message")
         close.setFlat(True)
         close.setFixedWidth(28)
-        self.setLayout(hbox(vbox(self.message, self.hint, spacing=2), close, margins=(10, 6, 6, 6)))
+        self.setLayout(hbox(vbox(self.message, self.hint, spacing=2), self.action, close, margins=(10, 6, 6, 6)))
         self.setAccessibleName("Message")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.hide()
 
-    def show_message(self, message: str, hint: str = "", kind: str = "info") -> None:
+    def show_message(self, message: str, hint: str = "", kind: str = "info", action=None) -> None:
+        """``action``: (label, fn) for a button in the message (e.g. Undo); runs once."""
+        self._action_fn = action[1] if action else None
+        self.action.setText(action[0] if action else "")
+        self.action.setAccessibleName(action[0] if action else "Undo")
+        self.action.setEnabled(True)
+        self.action.setVisible(bool(action))
         self.setProperty("banner", kind)
         self.style().unpolish(self)
         self.style().polish(self)
@@ -172,6 +181,13 @@ class Banner(QFrame):
     def show_error(self, exc: BaseException) -> None:
         msg, hint = describe(exc)
         self.show_message(msg, hint, "error")
+
+    def _act(self) -> None:
+        fn, self._action_fn = self._action_fn, None
+        self.action.setEnabled(False)
+        self.hide()
+        if fn is not None:
+            fn()
 
 
 class LevelMeter(QWidget):

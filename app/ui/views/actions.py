@@ -82,6 +82,8 @@ class ActionsView(QWidget):
                             spacing=10))
         ctx.on("actions_changed", lambda _v: self.refresh())
 
+    _busy = False
+
     def refresh(self) -> None:
         status = self.status.currentData()
         self.ctx.tasks.db(lambda s: load_actions(s, status), self._loaded, name="actions")
@@ -129,15 +131,48 @@ class ActionsView(QWidget):
         if not ids:
             self.ctx.show_info("Select one or more action items first.")
             return
+        if self._busy:  # a double click does not act twice (on the next row after a refresh)
+            return
+        self._set_busy(True)
+        set_statuses(self.ctx, {i: status for i in ids}, undo=True, finished=lambda: self._set_busy(False))
 
-        def run(store):
-            with store.transaction():
-                for i in ids:
-                    store.actions.set_status(i, status)
-
-        self.ctx.tasks.db(run, lambda _r: self.ctx.notify("actions_changed"), self.ctx.show_error, name="action-status")
+    def _set_busy(self, on: bool) -> None:
+        self._busy = on
+        for b in (self.done_btn, self.dismiss_btn, self.reopen_btn):
+            b.setEnabled(not on)
 
     def _open(self, row: int, _col: int) -> None:
         a, _t = self.visible_rows()[row]
         if a.meeting_id:
             self.ctx.window.open_meeting(a.meeting_id, list(a.evidence))
+
+
+WORDS = {"done": "done", "dismissed": "dismissed", "open": "reopened"}
+
+
+def set_statuses(ctx, changes: dict[int, str], undo: bool = True, finished=None) -> None:
+    """Set action items' statuses on the DB lane; the banner offers Undo (back to what they were)."""
+    def run(store):
+        before = {}
+        with store.transaction():
+            for i, st in changes.items():
+                before[i] = store.actions.get(i).status
+                store.actions.set_status(i, st)
+        return before
+
+    def done(before: dict) -> None:
+        if finished is not None:
+            finished()
+        ctx.notify("actions_changed")
+        if undo:
+            n = len(changes)
+            what = WORDS.get(next(iter(changes.values())), "changed")
+            ctx.show_info(f"Marked {n} action item{'s' if n != 1 else ''} {what}.", "",
+                          action=("Undo", lambda: set_statuses(ctx, before, undo=False)))
+
+    def failed(exc) -> None:
+        if finished is not None:
+            finished()
+        ctx.show_error(exc)
+
+    ctx.tasks.db(run, done, failed, name="action-status")

@@ -15,7 +15,6 @@ from app.ui.qt import (
     QAbstractItemView,
     QBrush,
     QColor,
-    QFileDialog,
     QHeaderView,
     QMenu,
     QPlainTextEdit,
@@ -315,7 +314,9 @@ class MeetingPage(QWidget):
 
     def export(self, fmt: str, folder: str | None = None) -> None:
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "Export to folder")
+            from app.ui.files import pick_folder
+
+            folder = pick_folder(self, self.ctx, "Export to folder")
         if not folder:
             return
         mid = self.meeting_id

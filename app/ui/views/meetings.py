@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.ui.context import UiContext
-from app.ui.qt import QFileDialog, QLineEdit, QListWidget, QListWidgetItem, QSplitter, QStackedWidget, Qt, QTimer, QWidget
+from app.ui.qt import QLineEdit, QListWidget, QListWidgetItem, QSplitter, QStackedWidget, Qt, QTimer, QWidget
 from app.ui.views.meeting_page import MeetingPage
 from app.ui.widgets import EmptyState, TaskProgress, button, vbox
 
@@ -115,7 +115,9 @@ class MeetingsView(QWidget):
 
     def import_file(self, path: str | None = None) -> None:
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Import a recording or transcript", "",
+            from app.ui.files import open_file
+
+            path = open_file(self, self.ctx, "Import a recording or transcript",
                                                   "Recordings and transcripts (*.wav *.mp3 *.m4a *.flac *.ogg *.opus *.webm *.mp4 "
                                                   "*.vtt *.srt *.txt *.json);;All files (*)")
         if not path:

@@ -79,11 +79,13 @@ class ReviewView(QWidget):
         self.setLayout(vbox(self.header, self.stack, spacing=10))
         ctx.on("suggestions_changed", lambda _v: self.refresh())
 
+    _busy = False
+
     def refresh(self) -> None:
         self.ctx.tasks.db(load_pending, self._fill, name="review")
 
     def _fill(self, items: list[tuple]) -> None:
-        keep = self.current()
+        keep, row = self.current(), max(0, self.list.currentRow())
         self.items = items
         self.list.blockSignals(True)
         self.list.clear()
@@ -103,7 +105,8 @@ class ReviewView(QWidget):
         self.stack.setCurrentIndex(1 if items else 0)
         if items:
             ids = [s.id for s, _e, _t in items]
-            self.list.setCurrentRow(ids.index(keep) if keep in ids else 0)
+            # the same suggestion, or (it was decided) the one that took its place — not the top
+            self.list.setCurrentRow(ids.index(keep) if keep in ids else min(row, len(ids) - 1))
             self._show(self.list.currentRow())
 
     def current(self) -> int | None:
@@ -156,12 +159,21 @@ class ReviewView(QWidget):
         if not ids:
             self.ctx.show_info("Check one or more suggestions first.")
             return
+        if self._busy:  # a double click decides once
+            return
+        self._busy = True
         payload = self.edited_payload() if edited else None
 
         def run(store):
             return decide(store, ids, accept, payload).value
 
+        def failed(e) -> None:
+            self._busy = False
+            self.ctx.show_error(e)
+            self.refresh()
+
         def done(results) -> None:
+            self._busy = False
             verb = "Accepted" if accept else "Rejected"
             conflicts = [c for r in results if r for c in (r.get("conflicts") or [])]
             self.ctx.show_info(f"{verb} {len(ids)} suggestion{'s' if len(ids) != 1 else ''}.",
@@ -170,4 +182,4 @@ class ReviewView(QWidget):
             self.ctx.notify("crm_changed")
             self.ctx.notify("actions_changed")
 
-        self.ctx.tasks.db(run, done, lambda e: (self.ctx.show_error(e), self.refresh()), name="review-decide")
+        self.ctx.tasks.db(run, done, failed, name="review-decide")

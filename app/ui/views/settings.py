@@ -11,7 +11,6 @@ from app.ui.qt import (
     QAbstractItemView,
     QComboBox,
     QDesktopServices,
-    QFileDialog,
     QFormLayout,
     QHeaderView,
     QListWidget,
@@ -22,6 +21,7 @@ from app.ui.qt import (
     QWidget,
 )
 from app.ui.views.settings_privacy import PrivacyTab, YouTab
+from app.ui.files import open_file, pick_folder
 from app.ui.widgets import LevelMeter, PageHeader, TaskProgress, button, hbox, heading, muted, vbox
 
 
@@ -277,10 +277,10 @@ class ModelsTab(QWidget):
 
     def import_file(self, path: str | None = None) -> None:
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model (or cancel to pick a Whisper folder)", "",
-                                                  "GGUF models (*.gguf);;All files (*)")
+            path = open_file(self, self.ctx, "Import a GGUF model (or cancel to pick a Whisper folder)",
+                             "GGUF models (*.gguf);;All files (*)")
         if not path:
-            path = QFileDialog.getExistingDirectory(self, "Import a CTranslate2 Whisper folder")
+            path = pick_folder(self, self.ctx, "Import a CTranslate2 Whisper folder")
         if not path:
             return
         paths = self.ctx.kith.paths
@@ -328,7 +328,7 @@ class CalendarsTab(QWidget):
 
     def add_ics_file(self, path: str | None = None) -> None:
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Add a calendar file", "", "iCalendar (*.ics);;All files (*)")
+            path = open_file(self, self.ctx, "Add a calendar file", "iCalendar (*.ics);;All files (*)")
         if not path:
             return
 
@@ -356,7 +356,7 @@ class CalendarsTab(QWidget):
         self.progress.track(h, self.ctx.tasks, "Syncing calendars…")
 
     def connect_google(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Google OAuth client file (client_secret….json)", "", "JSON (*.json)")
+        path = open_file(self, self.ctx, "Google OAuth client file (client_secret….json)", "JSON (*.json)")
         if not path:
             return
         tasks = self.ctx.tasks

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from app.ui.context import UiContext
-from app.ui.qt import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog, QLabel,
+from app.ui.qt import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QInputDialog, QLabel,
                        QLineEdit, QMessageBox, QSpinBox, Qt, QWidget)
+from app.ui.files import pick_folder, save_file
 from app.ui.widgets import button, hbox, heading, muted, vbox
 
 MIN_PASSPHRASE = 8
@@ -107,7 +108,7 @@ class PrivacyTab(QWidget):
         self.ctx.tasks.db(lambda s: s.key_mode, show, name="key-mode")
 
     def _folder(self, title: str) -> str:
-        return QFileDialog.getExistingDirectory(self, title)
+        return pick_folder(self, self.ctx, title)
 
     def export_all(self, folder: str | None = None) -> None:
         folder = folder or self._folder("Export everything to…")
@@ -125,7 +126,7 @@ class PrivacyTab(QWidget):
                           self.ctx.show_error, name="export-all")
 
     def backup(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Back up the encrypted database", "kith-backup.db")
+        path = save_file(self, self.ctx, "Back up the encrypted database", "kith-backup.db")
         if not path:
             return
 
@@ -151,7 +152,7 @@ class PrivacyTab(QWidget):
 
     def export_person(self) -> None:
         def go(c) -> None:
-            path, _ = QFileDialog.getSaveFileName(self, f"Export everything about {c.name}", f"{c.name}.json", "JSON (*.json)")
+            path = save_file(self, self.ctx, f"Export everything about {c.name}", f"{c.name}.json", "JSON (*.json)")
             if not path:
                 return
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from app.ui.context import UiContext
 from app.ui.qt import QFrame, QLabel, QPushButton, QScrollArea, QTextBrowser, QVBoxLayout, QWidget
-from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, hbox, heading, muted, vbox
+from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, connect_clicked, hbox, heading, muted, vbox
 
 
 @dataclass
@@ -153,7 +153,8 @@ class TodayView(QWidget):
                              f"<span style='color:{'#c83b3b' if overdue else 'gray'}'>· {due}</span>"
                              + (f" <span style='color:gray'>· {_esc(title)}</span>" if title else ""))
                 lab.setWordWrap(True)
-                done = button("Done", lambda _=False, i=a.id: self._done(i), name=f"Mark done: {a.text}")
+                done = button("Done", name=f"Mark done: {a.text}")
+                connect_clicked(done, lambda i=a.id, b=done: (b.setEnabled(False), self._done(i)))  # acts once
                 row = hbox(done)
                 row.insertWidget(0, lab, 1)
                 lay.addLayout(row)
@@ -174,8 +175,9 @@ class TodayView(QWidget):
         self.body.addStretch(1)
 
     def _done(self, action_id: int) -> None:
-        self.ctx.tasks.db(lambda s: s.actions.set_status(action_id, "done"),
-                          lambda _r: self.ctx.notify("actions_changed"), name="action-done")
+        from app.ui.views.actions import set_statuses
+
+        set_statuses(self.ctx, {action_id: "done"})
 
 
 def _esc(s: str) -> str:
