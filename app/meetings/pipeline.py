@@ -91,7 +91,7 @@ def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, b
 
         engines.whisper = WhisperCache(kith.paths)
     tr = transcribe_file(path, kith.paths, kith.settings.transcribe, model=opts.whisper_model, language=opts.language,
-                         bus=bus, cancel=cancel, cache=engines.whisper, hotwords=hotwords)
+                         bus=bus, cancel=cancel, cache=engines.whisper, names=hotwords)
     segs = list(tr.segments)
     for i, s in enumerate(segs, 1):
         s.index = i

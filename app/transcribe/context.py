@@ -40,3 +40,9 @@ def hotwords(*groups: Iterable[str], max_names: int = MAX_NAMES, max_chars: int 
             out.append(name)
             size += len(name) + 2
     return ", ".join(out) or None
+
+
+def names_prompt(names: str | None) -> str | None:
+    """The names as a decoder prompt (whisper's ``initial_prompt``): a plain list ending like a
+    sentence, so the transcript that follows starts fresh."""
+    return f"{names}." if names else None

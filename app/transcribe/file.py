@@ -97,12 +97,13 @@ def transcribe_file(
     *,
     cache: WhisperCache | None = None,
     block_seconds: float = BLOCK_SECONDS,
-    hotwords: str | None = None,
+    names: str | None = None,
 ) -> Transcript:
     """Transcribe ``path``. ``model`` is a catalog name, a folder, or a model already
     loaded (``WhisperCache.get``); default ``settings.model``. ``progress(done, total)``
-    is in audio seconds; ``cancel`` is honoured between segments. ``hotwords``: names the meeting's
-    context expects (:func:`app.transcribe.context.hotwords`), a bias toward their spellings."""
+    is in audio seconds; ``cancel`` is honoured between segments. ``names``: the names the meeting's
+    context expects (:func:`app.transcribe.context.hotwords`); each block's decoding starts from
+    them as its prompt, a bias toward their spellings."""
     path = Path(path)
     info = probe(path)  # clear errors for missing/empty/undecodable files, before loading a model
     if isinstance(model, LoadedWhisper):
@@ -151,7 +152,7 @@ def transcribe_file(
             piece = buf[:cut]
             if len(piece) and float(np.sqrt(np.mean(piece * piece))) > SILENT_RMS:
                 segs, detected = _run(lw, piece, start, ch, langs.get(ch, lang), settings, cancel,
-                                      lambda t, ch=ch: _tick(done_at, ch, t, report), hotwords)
+                                      lambda t, ch=ch: _tick(done_at, ch, t, report), names)
                 segments.extend(segs)
                 if detected and langs.get(ch) is None and segs:
                     langs[ch] = detected
@@ -214,13 +215,16 @@ def _tick(done_at: dict, ch: int, t: float, report) -> None:
 
 def _run(lw: LoadedWhisper, audio: np.ndarray, offset: float, channel: int, language: str | None,
          settings: TranscribeSettings, cancel: CancelToken | None, on_progress,
-         hotwords: str | None = None) -> tuple[list[Segment], str | None]:
+         names: str | None = None) -> tuple[list[Segment], str | None]:
+    from app.transcribe.context import names_prompt
+
     from faster_whisper.vad import VadOptions
 
     vad = VadOptions(min_silence_duration_ms=settings.vad_min_silence_ms, speech_pad_ms=300)
     gen, info = lw.model.transcribe(
         audio, language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
-        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True, hotwords=hotwords or None,
+        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True,
+        initial_prompt=names_prompt(names),  # not ``hotwords``: with greedy decoding they made it skip whole windows
     )
     out = []
     speaker = speaker_for(channel)
