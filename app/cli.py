@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "app.meetings.cli",
     "app.capture.cli",
     "app.calendar.cli",
+    "app.brief.cli",
     "app.export.cli",
     "app.speakers.cli",
     "app.ui.cli",
@@ -37,6 +38,27 @@ def _ask_passphrase(prompt: str) -> str:
             hint="set KITH_PASSPHRASE for non-interactive use, or install/unlock a keyring",
         )
     return getpass.getpass(prompt)
+
+
+def _crash_report(kith, e: BaseException) -> str:
+    """Write where it happened (files, lines, functions, error type — never the message, which may
+    hold transcript text or names) to Kith's log folder; returns ``"; details in PATH"`` or ""."""
+    import time
+    import traceback
+
+    if kith is None:
+        return ""
+    try:
+        frames = traceback.extract_tb(e.__traceback__)
+        lines = [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {type(e).__module__}.{type(e).__name__}"]
+        lines += [f"  {f.filename}:{f.lineno} in {f.name}" for f in frames]
+        kith.paths.logs.mkdir(parents=True, exist_ok=True)
+        path = kith.paths.logs / "cli-crash.log"
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        return f"; details in {path}"
+    except OSError:
+        return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,9 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from app.core.context import Kith
+    from app.context import Kith
+    from app.core.output import SafeStream
 
     kith = None
+    # titles, names and transcript text come from strangers' files: no raw escapes to the terminal
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
         kith = Kith.from_env(ask_passphrase=_ask_passphrase)
         rc = args.func(kith, args)
@@ -74,14 +100,41 @@ def main(argv: list[str] | None = None) -> int:
     except KithError as e:
         print(f"kith: error: {e}", file=sys.stderr)
         return e.exit_code
+    except Exception as e:  # a damaged database met mid-command: one clear line, not a traceback
+        from app.store.repair import damage_error
+
+        damage = damage_error(e)
+        if damage is None:
+            raise
+        print(f"kith: error: {damage}", file=sys.stderr)
+        return damage.exit_code
     except KeyboardInterrupt:
         print("kith: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # a full disk, a folder where a file should be, … during any command
+        from app.core.files import os_error
+
+        print(f"kith: error: {os_error(e, e.filename, 'use')}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 — last resort: one line for the user, the details in Kith's log
+        if "database or disk is full" in str(e) or "disk I/O error" in str(e):
+            print("kith: error: the disk is full (the database could not be written)\n"
+                  "  → free some space and run the command again; nothing was changed", file=sys.stderr)
+            return 1
+        print(f"kith: error: unexpected internal error ({type(e).__name__}){_crash_report(kith, e)}\n"
+              "  → this is a bug in Kith; please report it with the file above", file=sys.stderr)
+        return 1
     finally:
         if kith is not None:
             kith.close()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":  # pragma: no cover

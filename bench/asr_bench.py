@@ -98,7 +98,18 @@ def paths():
 
 
 # -- workers (each runs in its own process) --------------------------------------------------------------
-def worker_file(model: str, audio: str, baseline: bool) -> dict:
+VARIANTS = {  # name: (decode options over app.transcribe.file.DECODE, block seconds)
+    "today": ({}, 60.0),
+    "best_of=1": ({"best_of": 1}, 60.0),
+    "block 120 s": ({}, 120.0),
+    "block 300 s": ({}, 300.0),
+    "best_of=1, block 120 s": ({"best_of": 1}, 120.0),
+    "no fallback (temperature 0 only)": ({"temperature": [0.0]}, 60.0),
+    "no word timestamps (info: splitting uses them)": ({"word_timestamps": False}, 60.0),
+}
+
+
+def worker_file(model: str, audio: str, baseline: bool, variant: str | None = None) -> dict:
     from app.core.config import TranscribeSettings
     from app.transcribe.engine import WhisperCache
 
@@ -121,7 +132,9 @@ def worker_file(model: str, audio: str, baseline: bool) -> dict:
     else:
         from app.transcribe.file import transcribe_file
 
-        tr = transcribe_file(audio, paths(), settings, model=lw)
+        decode, block = VARIANTS[variant] if variant else ({}, None)
+        tr = transcribe_file(audio, paths(), settings, model=lw, decode=decode,
+                             **({"block_seconds": block} if block else {}))
         text, duration = tr.text, tr.duration
         segments = [{"channel": x.channel, "start": x.start, "text": x.text} for x in tr.segments]
     wall = time.perf_counter() - t0
@@ -213,11 +226,14 @@ def main() -> int:
     ap.add_argument("--live-model", default="tiny.en")
     ap.add_argument("--live-seconds", type=float, default=600)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--variants", action="store_true",
+                    help="only the decode-settings table: each variant against today's settings, same run")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per variant (medians)")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
         kind, *rest = a.worker
-        res = (worker_file(rest[0], rest[1], rest[2] == "1") if kind == "file" else
+        res = (worker_file(rest[0], rest[1], rest[2] == "1", rest[3] if len(rest) > 3 else None) if kind == "file" else
                worker_live(rest[0], rest[1], float(rest[2])))
         print(json.dumps(res))
         return 0
@@ -234,6 +250,25 @@ def main() -> int:
     print("| mode | model | RTF (× real time) | RTF from CPU time ÷ 2 cores | wall s | load s | WER | peak RSS MB | target |")
     print("|---|---|---|---|---|---|---|---|---|")
     targets = {"tiny.en": 40, "base": 20}
+    if a.variants:
+        print("| model | settings | RTF (median) | RTF from CPU ÷ 2 | vs today | WER | WER Δ (points) | WER within +0.5 |")
+        print("|---|---|---|---|---|---|---|---|")
+        for model in [m for m in a.models.split(",") if m]:
+            base_rtf = base_wer = None
+            for name in VARIANTS:
+                runs = []
+                for _ in range(a.repeat):
+                    log(f"file: {model} {name} …")
+                    runs.append(run_worker(["file", model, str(mono), "0", name]))
+                rtf = statistics.median(r["rtf"] for r in runs)
+                rtf_cpu = statistics.median(r["rtf_cpu"] for r in runs)
+                w = wer(ref, runs[0]["text"]) * 100
+                if base_rtf is None:
+                    base_rtf, base_wer = rtf, w
+                ok = "—" if name == "today" else ("yes" if w <= base_wer + 0.5 else "no")  # (adopt only if also faster)
+                print(f"| {model} | {name} | {rtf:.1f} | {rtf_cpu:.1f} | {rtf / base_rtf:.2f}x | {w:.2f}% | "
+                      f"{w - base_wer:+.2f} | {ok} |", flush=True)
+        return 0
     for model in [m for m in a.models.split(",") if m]:
         runs = [("kith transcribe_file", False)] + ([] if a.no_baseline else [("baseline: faster-whisper direct", True)])
         for label, baseline in runs:

@@ -51,7 +51,7 @@ class _MemoryKeyring(KeyringBackend):
 
 def _kith(home: Path, models: Path):
     from app.core.config import Settings
-    from app.core.context import Kith
+    from app.context import Kith
     from app.core.paths import Paths
 
     paths = dataclasses.replace(Paths.under(home), models_override=models)

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Extraction speed and memory on the default model (2 threads).
 
-    .venv/bin/python bench/extract_bench.py                 # 5, 15, 30, 60 minutes
-    .venv/bin/python bench/extract_bench.py --minutes 5 15 30
+    .venv/bin/python bench/extract_bench.py                 # 15, 30, 60 minutes, today vs new
+    .venv/bin/python bench/extract_bench.py --minutes 15 --paths new --seqs
 
-Prints: the model's prompt and generation tokens/s on a first (uncached) call; then, per
-meeting length, wall time, chunks, tokens and peak RSS — each length in a fresh process so
-RSS is its own — and the cost per minute against the 5-minute meeting (the baseline: a
-ratio near 1.0 means cost grows linearly). Transcripts are composed from varied dialogue
+Prints, in one run: prompt tokens/s and generation tokens/s without a grammar, with
+llama-cpp-python's grammar chain (today), with a full-vocabulary pass per token and with
+greedy-first sampling (new), with the grammar's own time per token; aggregate generation
+tokens/s for 1, 2, 4, 6 sequences decoded together; then per meeting length today's path
+(fbb798a behaviour: ``LocalLLM(sampling="library", n_parallel=1)``) and the new one side by
+side — wall and CPU time, tokens, peak RSS (each in a fresh process), and new/today ratios. Transcripts are composed from varied dialogue
 (seeded), not one paragraph repeated. Targets (DESIGN.md §5): 30 min ≤ 120 s, RSS ≤ 2.6 GB.
 CPU seconds are printed beside wall time: on a shared machine the wall clock measures the
 neighbours too (with --threads 1, CPU time is what an idle core would take).
@@ -94,38 +96,83 @@ def cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def speed(threads: int) -> dict:
-    """Prompt and generation tokens/s on the first call of a fresh model (nothing cached)."""
+def make_llm(threads: int, path: str = "new", **kw):
+    """``today``: llama-cpp-python's sampler chain, one call at a time (the fbb798a path);
+    ``new``: greedy-first grammar sampling, the chunks of a meeting decoded together."""
     from app.extract import LocalLLM
-    from app.extract.prompt import segment_line
 
-    llm = LocalLLM(model_path(), n_threads=threads)
-    lines = [segment_line(s, "You") for s in compose(5, seed=99)][:40]
-    prompt = "Summarise this meeting.\n" + "\n".join(lines)
-    ll = llm.llama
-    t0, c0 = time.perf_counter(), cpu_s()
-    out = ll.create_completion(prompt, max_tokens=1, temperature=0.0)
-    t_prompt, c_prompt = time.perf_counter() - t0, cpu_s() - c0
-    n_prompt = out["usage"]["prompt_tokens"]
-    ll.reset()
+    if path == "today":
+        return LocalLLM(model_path(), n_threads=threads, sampling="library", n_parallel=1, **kw)
+    return LocalLLM(model_path(), n_threads=threads, **kw)
+
+
+def speed(threads: int) -> dict:
+    """Generation tokens/s and time per token in the grammar: no grammar, llama-cpp-python's
+    chain, full-vocabulary pass in Kith's loop, greedy-first. The prompt is cached after a
+    first call, so each figure is (almost) pure generation."""
+    from app.extract.llm import LocalLLM
+    from app.extract.prompt import segment_line
+    from app.extract.sampling import generate_on
     from app.extract.schema import RawSummary
 
+    llm = LocalLLM(model_path(), n_threads=threads, sampling="library")
+    lines = [segment_line(s, "You") for s in compose(5, seed=99)][:20]
+    msgs = [{"role": "system", "content": "You write short JSON summaries."},
+            {"role": "user", "content": "Summarise this meeting.\n" + "\n".join(lines) + "\nWrite a long summary."}]
+    ll = llm.llama
+    prompt, stop = llm.chat_prompt(msgs)
+    gbnf = llm.gbnf_for(RawSummary)
     t0, c0 = time.perf_counter(), cpu_s()
-    _, _, u = llm.complete_json("You write short JSON summaries.", prompt + "\nWrite a long summary.", RawSummary, 128)
-    total, ctotal = time.perf_counter() - t0, cpu_s() - c0
-    gen_s = max(total - u.prompt_tokens / (n_prompt / t_prompt), 1e-6)
-    gen_c = max(ctotal - u.prompt_tokens / (n_prompt / c_prompt), 1e-6)
-    return {"prompt_tokens": n_prompt, "prompt_tok_s": round(n_prompt / t_prompt, 1),
-            "prompt_tok_cpu_s": round(n_prompt / c_prompt, 1),
-            "gen_tokens": u.completion_tokens, "gen_tok_s_with_grammar": round(u.completion_tokens / gen_s, 1),
-            "gen_tok_cpu_s": round(u.completion_tokens / gen_c, 1)}
+    generate_on(ll, prompt, None, 1, stop)  # evaluates (and caches) the prompt
+    t_prompt, c_prompt = time.perf_counter() - t0, cpu_s() - c0
+    out = {"prompt_tokens": len(prompt), "prompt_tok_s": round(len(prompt) / t_prompt, 1),
+           "prompt_tok_cpu_s": round(len(prompt) / c_prompt, 1)}
+    for name, fn in [
+        ("no_grammar", lambda: generate_on(ll, prompt, None, 128, stop)),
+        ("library", lambda: llm._chat(msgs, RawSummary, 128)),
+        ("full_pass", lambda: generate_on(ll, prompt, gbnf, 128, stop, full=True)),
+        ("greedy_first", lambda: generate_on(ll, prompt, gbnf, 128, stop)),
+    ]:
+        t0, c0 = time.perf_counter(), cpu_s()
+        g = fn()
+        wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+        n = len(g.tokens) if hasattr(g, "tokens") else g[2].completion_tokens
+        out[name] = {"tokens": n, "tok_s": round(n / wall, 1), "tok_cpu_s": round(n / cpu, 1),
+                     "ms_per_tok": round(1000 * wall / n, 1),
+                     "pick_ms_per_tok": round(1000 * g.pick.seconds / max(1, g.pick.steps), 2) if hasattr(g, "pick") else None,
+                     "rejected": g.pick.rejected if hasattr(g, "pick") else None}
+    return out
 
 
-def one(minutes: int, threads: int) -> dict:
-    from app.extract import LocalLLM, MeetingContext, extract_meeting
+def seqs(threads: int, counts: list[int]) -> dict:
+    """Aggregate generation tokens/s with N sequences decoded together (grammar on)."""
+    from app.extract.prompt import segment_line
+    from app.extract.schema import RawSummary
+
+    llm = make_llm(threads, n_parallel=max(counts), n_ctx=2048)
+    calls = []
+    for k in range(max(counts)):
+        lines = [segment_line(s, "You") for s in compose(5, seed=200 + k)][:10]
+        msgs = [{"role": "system", "content": "You write long JSON summaries."},
+                {"role": "user", "content": "Summarise this meeting in detail.\n" + "\n".join(lines)}]
+        calls.append((msgs, llm.gbnf_for(RawSummary), 64))
+    out = {}
+    for n in counts:
+        llm.generate_many(calls[:n], parallel=n) if n > 1 else llm.generate_many(calls[:1], parallel=1)
+        st = dict(llm._batch.stats)
+        for k in st:
+            llm._batch.stats[k] = 0 if isinstance(st[k], int) else 0.0
+        out[n] = {"gen_tokens": st["gen_tokens"], "gen_tok_s": round(st["gen_tokens"] / max(st["gen_s"], 1e-9), 1),
+                  "ms_per_step": round(1000 * st["gen_s"] / max(1, st["steps"]), 1),
+                  "prompt_tok_s": round(st["prompt_tokens"] / max(st["prompt_s"], 1e-9), 1)}
+    return out
+
+
+def one(minutes: int, threads: int, path: str) -> dict:
+    from app.extract import MeetingContext, extract_meeting
 
     segs = compose(minutes)
-    llm = LocalLLM(model_path(), n_threads=threads)
+    llm = make_llm(threads, path)
     ctx = MeetingContext(f"{minutes}-minute ops call", date(2026, 3, 4), [("Maria Lopez", "maria@acmefreight.com")],
                          template="sales")
     llm.count_tokens("warm up")  # load the weights outside the timing
@@ -135,21 +182,30 @@ def one(minutes: int, threads: int) -> dict:
     return {"minutes": minutes, "segments": len(segs), "words": sum(len(s.text.split()) for s in segs),
             "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "chunks": r.audit.chunks, "prompt_tokens": r.audit.tokens["prompt"],
             "gen_tokens": r.audit.tokens["completion"], "actions": len(r.action_items),
-            "failed_chunks": r.audit.failed_chunks, "peak_rss_mb": round(peak_rss_mb())}
+            "failed_chunks": r.audit.failed_chunks, "peak_rss_mb": round(peak_rss_mb()),
+            "gen_tok_s": round(r.audit.tokens["completion"] / max(wall, 1e-9), 1)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=int, nargs="+", default=[5, 15, 30, 60])
+    ap.add_argument("--minutes", type=int, nargs="+", default=[15, 30, 60])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seqs", type=int, nargs="*", default=[1, 2, 4, 6], help="sequence counts for tokens/s")
+    ap.add_argument("--paths", nargs="+", default=["today", "new"], choices=["today", "new"])
+    ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--path", default="new", help=argparse.SUPPRESS)
     ap.add_argument("--speed", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--seq-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.threads)))
+        print(json.dumps(one(args.one, args.threads, args.path)))
         return
     if args.speed:
         print(json.dumps(speed(args.threads)))
+        return
+    if args.seq_child:
+        print(json.dumps(seqs(args.threads, args.seqs)))
         return
 
     def child(*extra: str) -> dict:
@@ -157,26 +213,46 @@ def main() -> None:
                              check=True, capture_output=True, text=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
-    print(f"extraction bench — default model (qwen2.5-coder-1.5b Q4_K_M), {args.threads} threads")
-    sp = child("--speed")
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}")
-    print(f"first call: prompt {sp['prompt_tok_s']} tok/s wall, {sp['prompt_tok_cpu_s']} tok/CPU-s ({sp['prompt_tokens']} tokens); "
-          f"generation with the JSON grammar {sp['gen_tok_s_with_grammar']} tok/s wall, {sp['gen_tok_cpu_s']} tok/CPU-s "
-          f"({sp['gen_tokens']} tokens)")
-    print(f"{'minutes':>7} {'segs':>5} {'words':>6} {'chunks':>6} {'prompt':>7} {'gen':>5} {'wall s':>7} {'CPU s':>6} "
-          f"{'CPU s/min':>9} {'vs 5-min':>8} {'RSS MB':>7}")
-    base = None
+    import os
+
+    print(f"extraction bench — default model (qwen2.5-coder-1.5b Q4_K_M), {args.threads} threads; "
+          f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    if not args.skip_speed:
+        sp = child("--speed")
+        print(f"prompt {sp['prompt_tok_s']} tok/s wall, {sp['prompt_tok_cpu_s']} tok/CPU-s ({sp['prompt_tokens']} tokens)")
+        print(f"{'generation (1 sequence)':<34} {'tok/s':>6} {'tok/CPU-s':>9} {'ms/tok':>7} {'grammar ms/tok':>14} {'rejected':>8}")
+        for name, label in [("no_grammar", "no grammar"), ("library", "grammar, llama-cpp-python chain (today)"),
+                            ("full_pass", "grammar, full pass every token"), ("greedy_first", "grammar, greedy-first (new)")]:
+            r = sp[name]
+            print(f"{label:<34} {r['tok_s']:>6} {r['tok_cpu_s']:>9} {r['ms_per_tok']:>7} "
+                  f"{'' if r['pick_ms_per_tok'] is None else r['pick_ms_per_tok']:>14} {'' if r['rejected'] is None else r['rejected']:>8}")
+        print(f"greedy-first vs today: {sp['greedy_first']['tok_s'] / sp['library']['tok_s']:.2f}x tokens/s", flush=True)
+    if args.seqs:
+        sq = child("--seq-child", "--seqs", *map(str, args.seqs))
+        base = sq[str(args.seqs[0])]["gen_tok_s"]
+        print(f"{'sequences':>9} {'gen tok/s (aggregate)':>22} {'ms/step':>8} {'vs 1':>6}")
+        for n in args.seqs:
+            r = sq[str(n)]
+            print(f"{n:>9} {r['gen_tok_s']:>22} {r['ms_per_step']:>8} {r['gen_tok_s'] / base:>5.2f}x", flush=True)
+    print(f"{'minutes':>7} {'path':>5} {'chunks':>6} {'prompt':>7} {'gen':>5} {'actions':>7} {'wall s':>7} {'CPU s':>6} "
+          f"{'CPU s/min':>9} {'RSS MB':>7} {'new/today wall':>14} {'CPU':>5}")
     for m in args.minutes:
-        r = child("--one", str(m))
-        per_min = r["cpu_s"] / m
-        base = base or per_min
-        print(f"{m:>7} {r['segments']:>5} {r['words']:>6} {r['chunks']:>6} {r['prompt_tokens']:>7} {r['gen_tokens']:>5} "
-              f"{r['wall_s']:>7} {r['cpu_s']:>6} {per_min:>9.2f} {per_min / base:>7.2f}x {r['peak_rss_mb']:>7}"
-              + (f"  failed chunks {r['failed_chunks']}" if r["failed_chunks"] else ""), flush=True)
-        if m == 30:
-            ok = min(r["wall_s"], r["cpu_s"] / max(1, args.threads) if args.threads == 1 else r["wall_s"]) <= 120
-            print(f"        30-minute target (≤ 120 s, ≤ 2600 MB): time {'met' if ok else 'NOT met'}, "
-                  f"RSS {'met' if r['peak_rss_mb'] <= 2600 else 'NOT met'}", flush=True)
+        rows = {}
+        for pth in args.paths:
+            r = rows[pth] = child("--one", str(m), "--path", pth)
+            ratio = ""
+            if pth == "new" and "today" in rows:
+                t = rows["today"]
+                ratio = f"{r['wall_s'] / t['wall_s']:>13.2f}x {r['cpu_s'] / t['cpu_s']:>4.2f}x"
+            print(f"{m:>7} {pth:>5} {r['chunks']:>6} {r['prompt_tokens']:>7} {r['gen_tokens']:>5} {r['actions']:>7} "
+                  f"{r['wall_s']:>7} {r['cpu_s']:>6} {r['cpu_s'] / m:>9.2f} {r['peak_rss_mb']:>7} {ratio}"
+                  + (f"  failed chunks {r['failed_chunks']}" if r["failed_chunks"] else ""), flush=True)
+        if "new" in rows:
+            target = {30: 120, 60: 240}.get(m)
+            if target:
+                r = rows["new"]
+                print(f"        {m}-minute target (≤ {target} s, ≤ 2600 MB): wall {'met' if r['wall_s'] <= target else 'NOT met'}, "
+                      f"RSS {'met' if r['peak_rss_mb'] <= 2600 else 'NOT met'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Name error rate with and without the meeting's context (faster-whisper ``hotwords``).
+"""Name error rate with and without the meeting's context (as the initial prompt, and as ``hotwords``).
 
     .venv/bin/python bench/names_bench.py [--model tiny.en] [--voices en-us,en-gb+f2]
 

@@ -23,7 +23,7 @@ KITH = r"""
 import sys, time
 from pathlib import Path
 from app.core.config import Settings
-from app.core.context import Kith
+from app.context import Kith
 from app.core.paths import Paths
 from app.ui.application import build_context
 from app.ui.main_window import MainWindow

@@ -94,7 +94,7 @@ def seed(kith, llm: str | None, transcript_only: bool = False) -> None:
 
 def make_profile(args):
     from app.core.config import load_settings
-    from app.core.context import Kith
+    from app.context import Kith
     from app.core.paths import Paths
     from app.store.keys import SALT_BYTES, new_master_key, write_salt
 

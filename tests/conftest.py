@@ -62,7 +62,7 @@ def memory_keyring():
 @pytest.fixture
 def kith(kith_home):
     """A Kith context on the test's profile (store opened lazily)."""
-    from app.core.context import Kith
+    from app.context import Kith
 
     k = Kith.from_env(dict(os.environ))
     yield k

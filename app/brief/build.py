@@ -40,15 +40,12 @@ def _clip(text: str, n: int = SUMMARY_CHARS) -> str:
 
 def summary_of(store: "Store", meeting_id: int) -> str:
     """The AI minutes' summary (or the start of the user's own notes)."""
-    notes = store.notes.for_meeting(meeting_id)
-    for n in notes:
-        if n.kind == "minutes" and n.author == "ai":
-            s = _section(n.body, "Summary") or n.body
-            s = _clean(s.replace("_No summary._", ""))
-            if s:
-                return _clip(s)
-    for n in notes:
-        if n.author == "user" and n.body.strip():
+    for n in store.notes.minutes(meeting_id):
+        s = _clean((_section(n.body, "Summary") or n.body).replace("_No summary._", ""))
+        if s:
+            return _clip(s)
+    for n in store.notes.user_notes(meeting_id):
+        if n.body.strip():
             return _clip(_clean(re.sub(r"^#+.*$", "", n.body, flags=re.M)))
     return ""
 

@@ -77,6 +77,40 @@ def brief_for_event(store: "Store", event: CalendarEvent, opts: BriefOptions | N
     return brief
 
 
+def options_for(kith, with_llm: bool = False) -> BriefOptions:
+    """Brief options from the user's settings (the model is loaded only if a brief needs it)."""
+    def make():
+        from app.catalog import resolve_llm
+        from app.extract.llm import LocalLLM
+
+        s = kith.settings.llm
+        return LocalLLM(resolve_llm(kith.paths, s.model), n_threads=s.threads, n_ctx=s.context,
+                        hash_cache_dir=kith.paths.models)
+
+    return BriefOptions(my_name=kith.settings.crm.my_name, llm=make if with_llm else None)
+
+
+def todays_briefs(store: "Store", opts: BriefOptions | None = None, now: datetime | None = None,
+                  days: int = 1) -> list[tuple[CalendarEvent, Brief | None]]:
+    """The events of today (and the next ``days - 1`` days) with their briefs — stored briefs reused
+    while their facts are unchanged, rebuilt and saved when they changed (``kith today`` and the
+    app's Today page). All-day events have no brief. A brief that cannot be built hides no event."""
+    from app.calendar.repo import CalendarRepo
+
+    now = (now or datetime.now().astimezone()).astimezone()
+    start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo).astimezone(timezone.utc)
+    out: list[tuple[CalendarEvent, Brief | None]] = []
+    for e in CalendarRepo(store).events_between(start, start + timedelta(days=days)):
+        brief = None
+        if not e.all_day:
+            try:
+                brief = brief_for_event(store, e, opts)
+            except KithError:
+                brief = None
+        out.append((e, brief))
+    return out
+
+
 def next_event(store: "Store", now: datetime | None = None, horizon_days: int = 14) -> CalendarEvent | None:
     """The next timed event that has not ended yet (the running one counts)."""
     from app.calendar.repo import CalendarRepo

@@ -1,33 +1,20 @@
-"""Calendar verbs: `kith calendar connect|add-ics|sync|list|remove`, `kith today`, `kith brief`.
+"""Calendar verbs: `kith calendar connect|add-ics|sync|list|remove` (`kith today`/`brief`: app.brief.cli).
 
 Only `connect`, `add-ics` (for a URL) and `sync` use the network, and only when run.
 Heavy imports (Google libraries, icalendar, llama.cpp) happen inside the commands.
 """
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
 
 from app.core.errors import KithError
 from app.core.output import print_json, print_table
 
 
-def _llm_factory(kith):
-    def make():
-        from app.catalog import resolve_llm
-        from app.extract.llm import LocalLLM
-
-        s = kith.settings.llm
-        path = resolve_llm(kith.paths, s.model)
-        return LocalLLM(path, n_threads=s.threads, n_ctx=s.context, hash_cache_dir=kith.paths.models)
-
-    return make
-
-
 def _opts(kith, no_llm: bool = True):
-    from app.brief.service import BriefOptions
+    from app.brief.service import options_for
 
-    return BriefOptions(my_name=kith.settings.crm.my_name, llm=None if no_llm else _llm_factory(kith))
+    return options_for(kith, with_llm=not no_llm)
 
 
 def open_in_browser(url: str) -> None:
@@ -79,6 +66,8 @@ def cmd_add_ics(kith, args) -> int:
     store = kith.store()
     rec, report = add_feed(store, args.location, name=args.name)
     print(f"Added calendar {rec.name!r} (source {rec.id}): {report.added} event(s) in the window.")
+    if report.note:
+        print(f"kith: {report.note}", file=sys.stderr)
     return 0
 
 
@@ -140,62 +129,6 @@ def cmd_remove(kith, args) -> int:
 
 
 # -- today / brief -------------------------------------------------------------------------
-def cmd_today(kith, args) -> int:
-    from app.brief.service import brief_for_event
-    from app.calendar.repo import CalendarRepo
-
-    store = kith.store()
-    day = datetime.now().astimezone().date()
-    events = CalendarRepo(store).events_on(day)
-    opts = _opts(kith)
-    items = []
-    for e in events:
-        b = brief_for_event(store, e, opts) if not e.all_day else None
-        items.append({"event_id": e.id, "title": e.title, "all_day": e.all_day,
-                      "start": e.start.isoformat(), "end": e.end.isoformat(),
-                      "local_start": None if e.all_day else e.local_start().isoformat(),
-                      "attendees": [a.label for a in e.others()], "brief": b.one_line() if b else "",
-                      "no_history": b.no_history if b else None})
-    if args.json:
-        print_json({"date": day.isoformat(), "events": items})
-        return 0
-    if not items:
-        print(f"No meetings on {day.isoformat()}." + ("" if CalendarRepo(store).list_sources() else
-                                                      " (No calendars yet: see `kith calendar --help`.)"))
-        return 0
-    print(f"{day.strftime('%A %d %B %Y')}")
-    for e, it in zip(events, items):
-        when = "all day" if e.all_day else f"{e.start.astimezone():%H:%M}–{e.end.astimezone():%H:%M}"  # your clock
-        print(f"  {when:<13} {e.title}  (#{e.id})")
-        if it["brief"]:
-            print(f"  {'':<13} {it['brief']}")
-    print("Full brief: `kith brief EVENT_ID` (or `kith brief --next`).")
-    return 0
-
-
-def cmd_brief(kith, args) -> int:
-    from app.brief.render import to_markdown
-    from app.brief.service import brief_for_event, next_event
-    from app.calendar.repo import CalendarRepo
-
-    store = kith.store()
-    if args.event_id is not None and args.next:
-        raise KithError("give an EVENT_ID or --next, not both")
-    if args.event_id is not None:
-        event = CalendarRepo(store).get_event(args.event_id)
-    else:
-        event = next_event(store)
-        if event is None:
-            raise KithError("no upcoming meeting in your calendars (next 14 days)",
-                            hint="run `kith calendar sync`, or give an EVENT_ID from `kith calendar list --events`")
-    brief = brief_for_event(store, event, _opts(kith, no_llm=args.no_llm), force=args.refresh)
-    if args.json:
-        print_json({"event_id": event.id, "markdown": to_markdown(brief), **brief.to_dict()})
-    else:
-        sys.stdout.write(to_markdown(brief))
-    return 0
-
-
 def register(sub) -> None:
     cal = sub.add_parser("calendar", help="calendars: connect Google, add .ics feeds, sync, list")
     csub = cal.add_subparsers(dest="calendar_command", metavar="ACTION")
@@ -230,15 +163,3 @@ def register(sub) -> None:
     p = csub.add_parser("remove", help="remove a calendar source and its events")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_remove)
-
-    p = sub.add_parser("today", help="today's meetings with a one-line brief each")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_today)
-
-    p = sub.add_parser("brief", help="prep brief for a calendar event (offline)")
-    p.add_argument("event_id", nargs="?", type=int, metavar="EVENT_ID")
-    p.add_argument("--next", action="store_true", help="the next meeting (default when no EVENT_ID)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--no-llm", action="store_true", help="agenda from rules, without the local model")
-    p.add_argument("--refresh", action="store_true", help="rebuild even if nothing changed")
-    p.set_defaults(func=cmd_brief)

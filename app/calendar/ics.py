@@ -24,6 +24,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from app.store.db import Store
 
 MAX_BYTES = 50 * 1024 * 1024
+# A hostile (or broken) feed must not expand without end: one VEVENT with RRULE:FREQ=SECONDLY and
+# no end is 7.8 million occurrences in the default window. Occurrences are counted before they are
+# expanded, lazily and under a deadline; a series over its cap is cut there (and named in a warning).
+MAX_PER_EVENT = 5_000
+MAX_PER_FEED = 20_000
+EXPAND_SECONDS = 5.0  # for counting every series of one feed
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -165,8 +171,14 @@ def _mail(v: Any) -> str:
     return s.strip().lower() if "@" in s else ""
 
 
-def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_tz: Any = None) -> tuple[str, list[CalendarEvent]]:
-    """Parse a whole feed into expanded events in ``window``; raise IcsError naming the problem."""
+def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_tz: Any = None,
+          warnings: list[str] | None = None, *, per_event: int = MAX_PER_EVENT, per_feed: int = MAX_PER_FEED,
+          seconds: float = EXPAND_SECONDS) -> tuple[str, list[CalendarEvent]]:
+    """Parse a whole feed into expanded events in ``window``; raise IcsError naming the problem.
+
+    Series with more than ``per_event`` occurrences in the window, or beyond the feed's
+    ``per_feed`` budget or the ``seconds`` deadline for counting, are cut; each cut appends a
+    warning naming the event to ``warnings``."""
     import icalendar
     import recurring_ical_events
 
@@ -215,6 +227,13 @@ def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_
         if bad_order:
             raise IcsError(f"{origin}: event {uid} ends (DTEND) before DTSTART", hint="the feed is invalid; re-export it")
         _check_rrule(comp, start_v, origin, uid)
+    cut = _bound_recurrences(cal, window, floating_tz, per_event, per_feed, seconds)
+    if cut:
+        import logging
+
+        logging.getLogger("kith.calendar").warning("ics feed: %d recurring event(s) cut", len(cut))
+        if warnings is not None:
+            warnings.extend(cut)
     try:
         occurrences = list(recurring_ical_events.of(cal, components=["VEVENT"]).between(window.start, window.end))
     except Exception as e:
@@ -230,7 +249,93 @@ def parse(data: bytes | str, window: Window, origin: str = "calendar", floating_
         if ev.status == "cancelled":
             continue
         events[ev.external_id] = ev
-    return calname, sorted(events.values(), key=lambda e: (e.start, e.external_id))
+    out = sorted(events.values(), key=lambda e: (e.start, e.external_id))
+    if len(out) > per_feed:
+        if warnings is not None:
+            warnings.append(f"the feed has {len(out):,} events in the window; only the first {per_feed:,} were kept")
+        out = out[:per_feed]
+    return calname, out
+
+
+def _bound_recurrences(cal: Any, window: Window, floating_tz: Any, per_event: int, per_feed: int,
+                       seconds: float) -> list[str]:
+    """Cut recurring VEVENTs in place so that expanding ``cal`` stays bounded. Returns warnings.
+
+    Each RRULE is walked lazily from DTSTART (dateutil's ``between`` would build the whole list
+    first) and its occurrences in the window counted; a rule over its cap gets ``COUNT`` = the
+    position of its last kept occurrence. A rule that cannot be counted before the deadline (e.g.
+    FREQ=SECONDLY starting years ago) keeps only its first occurrence. RDATE lists longer than the
+    cap are dropped."""
+    from dateutil.rrule import rrulestr
+
+    deadline = time.monotonic() + seconds
+    budget = per_feed
+    notes: list[str] = []
+    for comp in cal.walk("VEVENT"):
+        if comp.get("RECURRENCE-ID") is not None:
+            budget -= 1
+            continue
+        rules = comp.get("RRULE")
+        rules = rules if isinstance(rules, list) else ([rules] if rules is not None else [])
+        rdates = comp.get("RDATE")
+        rdates = rdates if isinstance(rdates, list) else ([rdates] if rdates is not None else [])
+        n_rdates = sum(len(getattr(r, "dts", []) or []) for r in rdates)
+        budget -= 1
+        if not rules and not n_rdates:
+            continue
+        name = f"{_text(comp.get('SUMMARY')) or '(no title)'!r} ({_text(comp.get('UID')) or 'no UID'})"
+        if n_rdates > per_event:
+            del comp["RDATE"]
+            notes.append(f"event {name} lists {n_rdates:,} extra dates (RDATE); they were ignored")
+        start_v = comp.decoded("DTSTART")
+        if isinstance(start_v, datetime):
+            dtstart = start_v
+        else:
+            dtstart = datetime(start_v.year, start_v.month, start_v.day)
+        if dtstart.tzinfo is None:  # floating or all-day: compare in the floating zone
+            lo = (window.start - timedelta(days=2)).astimezone(floating_tz).replace(tzinfo=None)
+            hi = window.end.astimezone(floating_tz).replace(tzinfo=None)
+        else:
+            lo, hi = window.start - timedelta(days=2), window.end
+        kept_rules = []
+        for rule in rules:
+            cap = max(0, min(per_event, budget))
+            r = rrulestr(rule.to_ical().decode(), dtstart=dtstart)
+            n_in, steps, keep_count, over, late = 0, 0, None, False, False
+            for dt in r:
+                steps += 1
+                if steps % 2048 == 0 and time.monotonic() > deadline:
+                    late = True
+                    break
+                if dt > hi:
+                    break
+                if dt >= lo:
+                    n_in += 1
+                    if n_in > cap:
+                        over = True
+                        break
+                    keep_count = steps
+            if late:
+                notes.append(f"event {name} repeats too often to expand in time ({rule.to_ical().decode()[:60]}); "
+                             "only its first occurrence was kept")
+                continue  # the rule is dropped: DTSTART alone stays
+            if over:
+                if keep_count is None:
+                    notes.append(f"event {name}: no room left in the feed's {per_feed:,} events; "
+                                 "only its first occurrence was kept")
+                    continue
+                rule.pop("UNTIL", None)
+                rule["COUNT"] = [keep_count]
+                notes.append(f"event {name} repeats more than {cap:,} times in the window; "
+                             f"only the first {cap:,} were kept")
+                n_in = cap
+            budget -= n_in
+            kept_rules.append(rule)
+        if len(kept_rules) != len(rules):
+            del comp["RRULE"]
+            for rule in kept_rules:
+                comp.add("RRULE", rule)
+    return notes
 
 
 _FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
@@ -322,7 +427,8 @@ class IcsSource:
         data = fetch(loc, timeout=self.timeout)
         if cancel is not None:
             cancel.raise_if_cancelled()
-        calname, events = parse(data, self.window(), origin=loc)
+        warnings: list[str] = []
+        calname, events = parse(data, self.window(), origin=loc, warnings=warnings)
         repo = CalendarRepo(store)
         with store.transaction():
             added, updated, removed = repo.replace_events(self.record.id, events)
@@ -331,7 +437,7 @@ class IcsSource:
             self.record.last_synced_at = datetime.now(timezone.utc)
             repo.update_source(self.record)
         return SyncReport(self.record.id, self.record.name, self.kind, added, updated, removed, full=True,
-                          seconds=time.perf_counter() - t0)
+                          seconds=time.perf_counter() - t0, note="; ".join(f"warning: {w}" for w in warnings))
 
 
 def add_feed(store: "Store", location: str, name: str | None = None, now: datetime | None = None,
@@ -347,7 +453,8 @@ def add_feed(store: "Store", location: str, name: str | None = None, now: dateti
     t0 = time.perf_counter()
     data = fetch(loc, timeout=timeout)
     window = Window.around(now)
-    calname, events = parse(data, window, origin=loc)
+    warnings: list[str] = []
+    calname, events = parse(data, window, origin=loc, warnings=warnings)
     record = SourceRecord(kind="ics", name=name or calname or Path(urlparse(loc).path).stem or loc,
                           config={"location": loc, "auto_name": name is None})
     with store.transaction():
@@ -356,4 +463,4 @@ def add_feed(store: "Store", location: str, name: str | None = None, now: dateti
         record.last_synced_at = datetime.now(timezone.utc)
         repo.update_source(record)
     return record, SyncReport(record.id, record.name, "ics", added, updated, removed, full=True,
-                              seconds=time.perf_counter() - t0)
+                              seconds=time.perf_counter() - t0, note="; ".join(f"warning: {w}" for w in warnings))

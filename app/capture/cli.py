@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from app.core.errors import KithError, NotFound
+from app.core.output import control
 
 
 def register(sub) -> None:
@@ -108,7 +109,7 @@ def cmd_record(kith, args) -> int:
     def say(line: str, err: bool = False) -> None:
         with lock:
             if tty:
-                sys.stdout.write("\r\033[K")
+                sys.stdout.write(control("\r\033[K"))
             print(line, file=sys.stderr if err else sys.stdout, flush=True)
 
     def on_event(e) -> None:
@@ -123,7 +124,7 @@ def cmd_record(kith, args) -> int:
                 if state["partial"]:
                     line += "  … " + state["partial"][-40:]
                 with lock:
-                    sys.stdout.write("\r\033[K" + line)
+                    sys.stdout.write(control("\r\033[K") + line)
                     sys.stdout.flush()
         elif isinstance(e, ev.SilenceWarning):
             say(f"warning: {e.message} ({e.seconds:.0f} s of silence on {'You' if e.channel == 0 else 'Them'})", err=True)
@@ -239,8 +240,11 @@ def cmd_recordings_list(kith, args) -> int:
 def cmd_recordings_export(kith, args) -> int:
     from app.capture.container import RecordingReader, export_plain
 
+    from app.core.files import check_output
+
     path = _find(kith, args.id)
-    out = Path(args.output) if args.output else Path.cwd() / f"{path.stem}.{args.format}"
+    out = check_output(Path(args.output) if args.output else Path.cwd() / f"{path.stem}.{args.format}", "-o",
+                       overwrite=False)
     key = recordings_key(kith)
     export_plain(path, key, out, format=args.format)
     reader = RecordingReader(path, key)

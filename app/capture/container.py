@@ -453,6 +453,8 @@ def export_plain(path: Path, key: bytes, out: Path, format: str = "wav", overwri
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.part")
     try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner-only before any sample
+        os.chmod(tmp, 0o600)
         with sf.SoundFile(tmp, "w", samplerate=reader.sample_rate, channels=reader.channels,
                           subtype="PCM_16", format=fmt.upper()) as snd:
             for block in reader.blocks(dtype="int16"):

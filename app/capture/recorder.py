@@ -257,6 +257,14 @@ class Recorder:
     def resume(self) -> None:
         self._command("resume")
 
+    def note(self, kind: str, **info) -> None:
+        """Append an encrypted side record to the recording (the app autosaves the user's notes
+        and the live transcript this way, so a crash keeps them). Never blocks; written by the
+        writer thread and made durable with the next audio chunk (~1 s)."""
+        self._q.put(("note", kind, info))
+        if self._thread is None and self._writer is not None:
+            self.pump()
+
     def stop(self, reason: str = "user", timeout: float = 10.0) -> RecordingSummary:
         if self._writer is None:
             raise KithError("recording was not started")
@@ -342,6 +350,9 @@ class Recorder:
             self._on_lost(self.channels[a], b)
         elif kind == "stop":
             self._stop_reason = self._stop_reason or a
+        elif kind == "note":
+            if self._writer is not None and not self._writer.closed:
+                self._writer.mark(a, **b)
         elif kind == "pause":
             if not self.paused:
                 self._mix(self.clock(), final=True)
@@ -495,7 +506,7 @@ class Recorder:
                 item = self._q.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(item[0], int):
+            if isinstance(item[0], int) or item[0] == "note":
                 self._handle(item)
         if not self.paused:
             self._mix(self.clock(), final=True)

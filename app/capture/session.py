@@ -26,10 +26,9 @@ def recordings_key(kith) -> bytes:
 
 def recording_file(store, recording_id: int | None) -> tuple[Path, int] | None:
     """(path, sample rate) of a registered recording, or None."""
-    if recording_id is None:
-        return None
-    row = store.conn.execute("SELECT path, sample_rate FROM recordings WHERE id = ?", (recording_id,)).fetchone()
-    return (Path(row[0]), int(row[1])) if row else None
+    from app.store import recordings
+
+    return recordings.file_of(store, recording_id)
 
 
 def read_recording(store, path) -> tuple:

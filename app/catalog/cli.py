@@ -43,7 +43,9 @@ def _human(n: int | float, exact: bool = True) -> str:
 def _bar(desc: str, total: int):
     from tqdm import tqdm
 
-    return tqdm(total=total or None, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
+    from app.core.output import clean, terminal
+
+    return tqdm(total=total or None, desc=clean(desc), unit="B", unit_scale=True, unit_divisor=1024, file=terminal(sys.stderr),
                 leave=False, dynamic_ncols=True)
 
 

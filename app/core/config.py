@@ -85,10 +85,16 @@ def load_settings(path: Path) -> Settings:
     """Load settings; a missing file means defaults. Never rewrites the user's file."""
     if not path.exists():
         return Settings()
+    if path.is_dir():
+        raise SettingsError(f"{path} is a folder, not a settings file", hint="move the folder aside to get defaults")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"{path}: not valid TOML ({e})", hint="fix the file or move it aside to get defaults") from e
+    except OSError as e:
+        from app.core.files import os_error
+
+        raise os_error(e, path, "read") from e
     try:
         return Settings.model_validate(data)
     except ValidationError as e:
@@ -96,10 +102,16 @@ def load_settings(path: Path) -> Settings:
 
 
 def save_settings(settings: Settings, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(settings.model_dump(mode="json")), encoding="utf-8")
-    os.replace(tmp, path)
+    """Write settings atomically, readable by the owner only (they hold name, email, company)."""
+    from app.core.files import os_error, write_private
+
+    if path.is_dir():
+        raise SettingsError(f"{path} is a folder, not a settings file", hint="move the folder aside")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise os_error(e, path.parent, "create") from e
+    write_private(path, tomli_w.dumps(settings.model_dump(mode="json")))
 
 
 def set_value(settings: Settings, dotted: str, raw: str) -> Settings:

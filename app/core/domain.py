@@ -12,7 +12,7 @@ from typing import Literal
 Speaker = str  # "You", "Them", or a person's name once known
 Channel = Literal[0, 1, -1]  # 0 = mic (You), 1 = system audio (Them), -1 = mono/unknown
 
-SuggestionKind = Literal["create_contact", "update_contact", "create_company", "update_deal", "action_item"]
+SuggestionKind = Literal["create_contact", "update_contact", "link_contact", "create_company", "update_deal", "action_item"]
 SuggestionStatus = Literal["pending", "accepted", "rejected"]
 ActionStatus = Literal["proposed", "open", "done", "dismissed"]
 

@@ -41,8 +41,10 @@ class MeetingBundle:
     @property
     def minutes(self) -> str:
         """The AI minutes (and the user's own notes after them) as one Markdown text."""
-        parts = [n.body.strip() for n in self.notes if n.kind == "minutes" and n.body.strip()]
-        parts += [n.body.strip() for n in self.notes if n.kind != "minutes" and n.body.strip()]
+        from app.store.meetings import Notes
+
+        parts = [n.body.strip() for n in self.notes if Notes.is_minutes(n) and n.body.strip()]
+        parts += [n.body.strip() for n in self.notes if not Notes.is_minutes(n) and n.body.strip()]
         return "\n\n".join(parts)
 
 

@@ -149,7 +149,9 @@ def cmd_export(kith, args) -> int:
 
     if not args.out:
         raise KithError("file exports need a folder", hint=f"kith export {args.target} --out DIR")
-    paths = write_files(kith, args.target, args.out, meeting_id=args.meeting, since=since)
+    if args.out.exists() and not args.out.is_dir():
+        raise KithError(f"--out {args.out}: is a file, not a folder", hint="give a folder (it is created if missing)")
+    paths = write_files(kith.store(), args.target, args.out, meeting_id=args.meeting, since=since)
     print_json_or([str(p) for p in paths], args, lambda: print("\n".join(str(p) for p in paths)))
     return 0
 

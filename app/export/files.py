@@ -199,29 +199,6 @@ def write_format(fmt: str, data: ExportData, out: Path) -> list[Path]:
     return writers[fmt](data, out)
 
 
-def dump_tables(conn) -> dict[str, list[dict]]:
-    """Every table the user owns, row by row (FTS indexes and the store's own bookkeeping —
-    tables named ``_…`` — are derived data and left out). Bytes become base64 text."""
-    import base64
-
-    names = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    fts = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE '%VIRTUAL TABLE%'")}
-    skip = {n for n in names if any(n == f or n.startswith(f + "_") for f in fts) or n.startswith("_")}
-    out = {}
-    for name in names:
-        if name in skip:
-            continue
-        cur = conn.execute(f'SELECT * FROM "{name}"')
-        cols = [d[0] for d in cur.description]
-        rows = []
-        for r in cur.fetchall():
-            rows.append({c: (base64.b64encode(v).decode("ascii") if isinstance(v, (bytes, bytearray, memoryview)) else v)
-                         for c, v in zip(cols, r)})
-        out[name] = rows
-    return out
-
-
 def write_archive(store, data: ExportData, out: Path, now: datetime | None = None) -> Path:
     """The user's data-portability copy: one zip with every format above plus a JSON dump of
     every table. Written to ``out/kith-export-YYYYmmdd-HHMMSS.zip`` (mode 0600)."""
@@ -241,6 +218,8 @@ def write_archive(store, data: ExportData, out: Path, now: datetime | None = Non
                              ("ics", "."), ("hubspot-csv", "hubspot-import"), ("salesforce-csv", "salesforce-dataloader")):
                 for p in write_format(fmt, data, base / sub):
                     z.write(p, arcname=str(p.relative_to(base)))
+        from app.store.shim import dump_tables
+
         tables = dump_tables(store.conn)
         z.writestr("kith-data.json", json.dumps({"exported_at": now.isoformat(), "format": 1,
                                                  "tables": to_jsonable(tables)}, indent=1, ensure_ascii=False))

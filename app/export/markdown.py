@@ -108,8 +108,10 @@ def render_meeting(b: MeetingBundle, data: ExportData) -> str:
     who = ", ".join(wiki(c.name) for c in b.participants)
     out.append(f"**Date:** {m.started_at.strftime('%Y-%m-%d %H:%M %Z').strip()}" + (f" · **Attendees:** {who}" if who else ""))
     out.append("")
-    minutes = [n for n in b.notes if n.kind == "minutes"]
-    own = [n for n in b.notes if n.kind != "minutes"]
+    from app.store.meetings import Notes
+
+    minutes = [n for n in b.notes if Notes.is_minutes(n)]
+    own = [n for n in b.notes if not Notes.is_minutes(n)]
     if minutes:
         out += ["## Minutes", ""] + [_link_refs(_shift_headings(n.body.strip())) + "\n" for n in minutes]
     if own:

@@ -2,7 +2,7 @@
 
     exporter, plan = plan_export(kith, "hubspot", meeting_id=12)     # local only: the dry run
     report = exporter.run(plan, confirm=ask_the_user)                  # sends; KithError on stop
-    paths = write_files(kith, "markdown", Path("~/Notes"), meeting_id=12)
+    paths = write_files(kith.store(), "markdown", Path("~/Notes"), meeting_id=12)  # CLI and app alike
 """
 from __future__ import annotations
 
@@ -38,13 +38,14 @@ def plan_export(kith, target: str, meeting_id: int | None = None, since: date | 
     return exporter, exporter.plan(gather(kith.store(), meeting_id=meeting_id, since=since))
 
 
-def write_files(kith, fmt: str, out: Path, meeting_id: int | None = None, since: date | None = None) -> list[Path]:
+def write_files(store, fmt: str, out: Path, meeting_id: int | None = None, since: date | None = None) -> list[Path]:
+    """Write ``fmt`` files into ``out``: a meeting's (with its whole transcript and the proposed
+    items), a period's, or everything (``all``: the data-portability archive)."""
     from app.export import files
 
     if fmt not in FILE_TARGETS:
         raise KithError(f"unknown file format {fmt!r}", hint=", ".join(FILE_TARGETS))
     out = Path(out).expanduser()
-    store = kith.store()
     if fmt == "all":
         if meeting_id is not None or since is not None:
             raise KithError("`export all` is the full copy of everything", hint="drop --meeting/--since")

@@ -18,18 +18,23 @@ from app.core.domain import Segment
 from app.core.errors import KithError
 from app.core.events import CancelToken, EventBus, Progress, emitter
 from app.core.paths import Paths
+from app.extract.actions import confirm_actions
+from app.extract.commitments import find_candidates
 from app.extract.llm import ExtractionError, Usage
-from app.extract.owners import find_commitments, find_people
-from app.extract.postprocess import ChunkView, add_missed_commitments, merge, process_chunk
+from app.extract.owners import find_people
+from app.extract.plain import complete_text
+from app.extract.postprocess import ChunkView, merge, process_chunk
 from app.extract.prompt import (
     SUMMARY_SYSTEM,
+    json_task,
     meeting_header,
     segment_line,
     summary_message,
+    summary_task,
     system_prompt,
-    user_message,
+    transcript_message,
 )
-from app.extract.schema import DEFAULT_CAPS, Audit, ExtractionResult, RawSummary, raw_schema_for
+from app.extract.schema import LEAN_CAPS, Audit, ExtractionResult, raw_schema_for
 from app.extract.templates import Template, load_template
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,10 +68,13 @@ class MeetingContext:
 class ExtractOptions:
     chunk_tokens: int = 2400  # transcript tokens per call (≈ 10 minutes of talk)
     overlap_segments: int = 2
-    max_tokens: int = 700  # generation budget per chunk (terse JSON)
-    summary_max_tokens: int = 256  # 160 cut a 1.5B model's summary mid-word
+    max_tokens: int = 600  # generation budget per chunk (terse JSON, no summary)
+    part_summary_tokens: int = 120  # plain prose, per part (cut back to its last full sentence)
+    summary_max_tokens: int = 256  # the merged summary of a long meeting
     # most actions, people, companies, decisions, key points per call (bounds the answer)
-    caps: tuple[int, int, int, int, int] = DEFAULT_CAPS
+    # (action items are confirmed on their line by rule, which also finds the ones the model
+    # misses, so a shorter list costs little recall and saves ~30 generated tokens an item)
+    caps: tuple[int, int, int, int, int] = LEAN_CAPS
 
 
 def plan_chunks(lines: list[str], line_tokens: list[int], budget: int, overlap: int) -> list[tuple[int, int]]:
@@ -115,20 +123,21 @@ def extract_meeting(
     template: Template = load_template(ctx.template, ctx.paths)
     people = find_people(segs, ctx.attendees, ctx.user_name)
     by_index = {s.index: s for s in segs}
-    commitments = find_commitments(segs, people)
+    candidates = find_candidates(segs, people)  # committing lines, by rule (app.extract.commitments)
 
     system = system_prompt(template)
+    task = json_task(template)
     header = meeting_header(ctx.title, ctx.date, people, ctx.user_notes)
     lines = [segment_line(s, people.user.name) for s in segs]
     line_tokens = [llm.count_tokens(line) + 1 for line in lines]
-    fixed = llm.count_tokens(system) + llm.count_tokens(user_message(header, [], 9, 9)) + 64
+    fixed = llm.count_tokens(system) + llm.count_tokens(transcript_message(header, [], 9, 9) + task) + 64
     room = llm.n_ctx - fixed - opts.max_tokens  # (a truncation retry gets whatever context is left)
     budget = max(200, min(opts.chunk_tokens, room))
     spans = plan_chunks(lines, line_tokens, budget, opts.overlap_segments)
-    schema = raw_schema_for(template.signal_keys, tuple(opts.caps))
+    schema = raw_schema_for(template.signal_keys, tuple(opts.caps), summary=False)
 
     usage = Usage()
-    prompt_hash = hashlib.sha256(system.encode())
+    prompt_hash = hashlib.sha256(system.encode() + task.encode() + summary_task().encode())
     parts: list[ExtractionResult] = []
     failed: list[int] = []
     errors: list[ExtractionError] = []
@@ -137,12 +146,10 @@ def extract_meeting(
     for n, (a, b) in enumerate(spans, 1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        in_chunk = {s.index for s in segs[a:b]}
-        hints = sorted({c.segment.index for c in commitments if c.segment.index in in_chunk})
-        msg = user_message(header, lines[a:b], n, len(spans), hints)
-        prompt_hash.update(msg.encode())
+        prefix = transcript_message(header, lines[a:b], n, len(spans))
+        prompt_hash.update(prefix.encode())
         try:
-            raw, _text, u = llm.complete_json(system, msg, schema, opts.max_tokens, salvage_first=True)
+            raw, _text, u = llm.complete_json(system, prefix + task, schema, opts.max_tokens, salvage_first=True)
         except ExtractionError as e:
             failed.append(n)
             errors.append(e)
@@ -150,28 +157,37 @@ def extract_meeting(
             continue
         usage.add(u)
         view = ChunkView(chunk=segs[a:b], by_index=by_index)
-        parts.append(process_chunk(raw, view, people, template, ctx.date))
+        part = process_chunk(raw, view, people, template, ctx.date)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:  # same prefix as the JSON call: llama.cpp evaluates only the new instruction
+            part.summary, u = complete_text(llm, system, prefix + summary_task(), opts.part_summary_tokens)
+            usage.add(u)
+        except ExtractionError:
+            part.summary = ""
+        parts.append(part)
         emit(Progress("extract", n, total_steps, f"part {n} of {len(spans)}"))
     if not parts:
         raise errors[0]
 
     result = merge(parts, template)
-    add_missed_commitments(result, commitments, by_index, people, ctx.date)
+    confirm_actions(result, segs, people, ctx.date, candidates)
     t_summary = time.perf_counter()
-    material = result.key_points + [d.text for d in result.decisions] + [a.task for a in result.action_items]
-    if len(parts) == 1 and (parts[0].summary.strip() or not material):
-        result.summary = parts[0].summary
-    else:  # several parts, or one whose answer ran out of room before its summary
+    summaries = [p.summary for p in parts if p.summary.strip()]
+    if len(summaries) <= 1:
+        result.summary = summaries[0] if summaries else ""
+    else:  # map-reduce: one plain-prose summary from the parts' summaries
         if cancel is not None:
             cancel.raise_if_cancelled()
-        msg = summary_message(header, [p.summary for p in parts], material)
+        msg = summary_message(header, summaries)
         prompt_hash.update(SUMMARY_SYSTEM.encode() + msg.encode())
         try:
-            s, _text, u = llm.complete_json(SUMMARY_SYSTEM, msg, RawSummary, opts.summary_max_tokens)
+            result.summary, u = complete_text(llm, SUMMARY_SYSTEM, msg, opts.summary_max_tokens)
             usage.add(u)
-            result.summary = s.summary.strip()
         except ExtractionError:
-            result.summary = " ".join(p.summary for p in parts if p.summary)
+            result.summary = ""
+        if not result.summary:
+            result.summary = " ".join(summaries)
         emit(Progress("extract", total_steps, total_steps, "summary"))
     t_end = time.perf_counter()
 

@@ -12,15 +12,17 @@ import hashlib
 import json
 import re
 import threading
+import weakref
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from app.core.errors import KithError
 from app.extract.salvage import salvage
+from app.extract.sampling import Generation, PickStats, generate_on
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -122,6 +124,53 @@ def _file_sha256(path: Path, cache_dir: Path | None) -> str:
     return digest
 
 
+class _Captured(Exception):
+    def __init__(self, prompt, stop, stopping_criteria):
+        super().__init__("prompt captured")
+        self.prompt, self.stop, self.stopping_criteria = prompt, stop, stopping_criteria
+
+
+class _PromptProbe:
+    """Stands in for the Llama a chat handler is given: tokenizes with the real model and
+    hands back the prompt the handler would complete, instead of completing it."""
+
+    verbose = False
+
+    def __init__(self, llama):
+        self._llama = llama
+
+    def tokenize(self, *a, **kw):
+        return self._llama.tokenize(*a, **kw)
+
+    def create_completion(self, prompt=None, stop=None, stopping_criteria=None, **_kw):
+        raise _Captured(prompt, stop, stopping_criteria)
+
+    def __getattr__(self, name):
+        return getattr(self._llama, name)
+
+
+def chat_prompt(llama, messages: list[dict]) -> tuple[list[int], list[bytes]]:
+    """Prompt tokens and stop strings of ``llama.create_chat_completion(messages)``."""
+    from llama_cpp import llama_chat_format
+
+    handler = (llama.chat_handler or llama._chat_handlers.get(llama.chat_format)
+               or llama_chat_format.get_chat_completion_handler(llama.chat_format))
+    try:
+        handler(llama=_PromptProbe(llama), messages=messages, max_tokens=1)
+    except _Captured as c:
+        # Jinja templates stop when the last evaluated token is the eos id: an EOG token, which
+        # ends a generation before it is evaluated — already covered by the EOG rule
+        import llama_cpp
+
+        if c.stopping_criteria is not None and not llama_cpp.llama_token_is_eog(llama._model.vocab, llama.token_eos()):
+            raise ExtractionError("this model's chat format needs llama-cpp-python's own sampler",
+                                  hint="use LocalLLM(sampling='library')") from None
+        prompt = c.prompt if isinstance(c.prompt, list) else llama.tokenize(c.prompt.encode("utf-8"), special=True)
+        stop = c.stop if isinstance(c.stop, list) else [c.stop] if isinstance(c.stop, str) else []
+        return list(prompt), [x.encode("utf-8") for x in stop]
+    raise ExtractionError("could not build the chat prompt", hint="the model's chat template may be unsupported")
+
+
 @dataclass
 class LocalLLM:
     """A local GGUF chat model. Cheap to construct; the weights load on first use."""
@@ -136,8 +185,21 @@ class LocalLLM:
     known_sha256: str | None = None
     _llama: Any = field(default=None, init=False, repr=False)
     _sha: str | None = field(default=None, init=False, repr=False)
+    # "greedy-first": Kith's sampler (grammar checks the greedy token, full pass on rejection);
+    # "library": llama-cpp-python's own sampler chain (the fbb798a path, for benches/tests)
+    sampling: str = "greedy-first"
+    # most independent calls decoded together by ``complete_json_many`` (1 = one at a time)
+    n_parallel: int = 4
+    # batched decoding: one KV stream per sequence + flash attention make every sequence's
+    # tokens independent of its neighbours (measured: a unified buffer changes some outputs)
+    kv_unified: bool = False
     _grammars: dict = field(default_factory=dict, init=False, repr=False)
+    _gbnf: dict = field(default_factory=dict, init=False, repr=False)
+    _batch: Any = field(default=None, init=False, repr=False)
+    pick_stats: PickStats = field(default_factory=PickStats, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _log_cb: Any = field(default=None, init=False, repr=False)  # llama.cpp log callback, kept alive
+    _closer: Any = field(default=None, init=False, repr=False)  # weakref.finalize: frees before shutdown
 
     def __post_init__(self) -> None:
         self.model_path = Path(self.model_path)
@@ -168,6 +230,9 @@ class LocalLLM:
                 raise ExtractionError(
                     "llama-cpp-python is not installed", hint="run scripts/setup.sh (it compiles llama-cpp-python)"
                 ) from e
+            from app.core.native import route_llama_logs
+
+            self._log_cb = route_llama_logs()  # llama.cpp's own lines go to Kith's log, not stderr
             try:
                 self._llama = Llama(
                     model_path=str(self.model_path),
@@ -178,6 +243,8 @@ class LocalLLM:
                     seed=self.seed,
                     verbose=False,
                 )
+                # freed at the latest at exit, while ctypes is intact (not in Llama.__del__ at teardown)
+                self._closer = weakref.finalize(self, self._llama.close)
             except (ValueError, RuntimeError) as e:
                 raise ExtractionError(
                     f"could not load the language model {self.model_path.name}: {e}",
@@ -185,10 +252,24 @@ class LocalLLM:
                 ) from e
         return self._llama
 
+    def close(self) -> None:
+        """Free the weights now (not in ``Llama.__del__`` during interpreter shutdown)."""
+        closer, self._closer, self._llama = self._closer, None, None
+        self._grammars.clear()
+        if closer is not None:
+            closer()
+
     def count_tokens(self, text: str) -> int:
         if not text:
             return 0
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def gbnf_for(self, schema: type[BaseModel]) -> str:
+        key = (schema.__module__, schema.__qualname__, json.dumps(schema.model_json_schema(), sort_keys=True))
+        g = self._gbnf.get(key)
+        if g is None:
+            g = self._gbnf[key] = schema_to_gbnf(schema.model_json_schema())
+        return g
 
     def _grammar(self, schema: type[BaseModel]):
         key = (schema.__module__, schema.__qualname__, json.dumps(schema.model_json_schema(), sort_keys=True))
@@ -196,12 +277,27 @@ class LocalLLM:
         if g is None:
             from llama_cpp.llama_grammar import LlamaGrammar
 
-            gbnf = schema_to_gbnf(schema.model_json_schema())
-            g = LlamaGrammar.from_string(gbnf, verbose=False)
+            g = LlamaGrammar.from_string(self.gbnf_for(schema), verbose=False)
             self._grammars[key] = g
         return g
 
+    def chat_prompt(self, messages: list[dict]) -> tuple[list[int], list[bytes]]:
+        """The prompt tokens and stop strings ``create_chat_completion`` would use for
+        ``messages`` (the model's own chat template)."""
+        return chat_prompt(self.llama, messages)
+
+    def generate(self, messages: list[dict], gbnf: str | None, max_tokens: int) -> Generation:
+        """One greedy generation (temperature 0), constrained by ``gbnf`` when given."""
+        prompt, stop = self.chat_prompt(messages)
+        g = generate_on(self.llama, prompt, gbnf, max_tokens, stop)
+        self.pick_stats.add(g.pick)
+        return g
+
     def _chat(self, messages: list[dict], schema: type[BaseModel], max_tokens: int) -> tuple[str, str, Usage]:
+        if self.sampling != "library":
+            g = self.generate(messages, self.gbnf_for(schema), max_tokens)
+            u = Usage(prompt_tokens=g.prompt_tokens, completion_tokens=len(g.tokens), seconds=g.seconds, calls=1)
+            return g.text, g.finish_reason, u
         t0 = time.perf_counter()
         out = self.llama.create_chat_completion(
             messages=messages,
@@ -222,6 +318,50 @@ class LocalLLM:
         )
         return choice["message"].get("content") or "", choice.get("finish_reason") or "", u
 
+    def generate_many(self, calls: Sequence[tuple[list[dict], str | None, int]],
+                      check: Callable[[], None] | None = None,
+                      on_done: Callable[[int, Generation], None] | None = None,
+                      parallel: int | None = None) -> list[Generation]:
+        """Independent greedy generations ``(messages, gbnf, max_tokens)``, decoded together as
+        parallel sequences in a second context (at most ``n_parallel`` at a time; ``parallel=1``
+        runs them one by one through that same context — the same tokens). ``check()`` runs
+        between steps (raise to cancel); ``on_done(i, g)`` as each ends. A single call goes
+        through :meth:`generate` (the model's own context and prompt cache)."""
+        if not calls:
+            return []
+        if self.sampling == "library" or self.n_parallel <= 1 or (len(calls) == 1 and parallel is None):
+            out = []
+            for i, (messages, gbnf, max_tokens) in enumerate(calls):
+                if check is not None:
+                    check()
+                g = self.generate(messages, gbnf, max_tokens)
+                out.append(g)
+                if on_done is not None:
+                    on_done(i, g)
+            return out
+        from app.extract.batch import Request
+
+        reqs = []
+        for messages, gbnf, max_tokens in calls:
+            prompt, stop = self.chat_prompt(messages)
+            reqs.append(Request(prompt, gbnf, max_tokens, stop))
+        out = self._batcher(min(len(reqs), parallel or self.n_parallel)).run(reqs, check, on_done, parallel)
+        for g in out:
+            self.pick_stats.add(g.pick)
+        return out
+
+    def _batcher(self, slots: int):
+        """The batch context, with room for ``slots`` sequences (memory grows with the slots:
+        one n_ctx KV stream each, plus one for the kept prefix); rebuilt only to grow."""
+        slots = max(1, min(slots, self.n_parallel))
+        if self._batch is None or self._batch.slots_n < slots:
+            from app.extract.batch import BatchDecoder
+
+            if self._batch is not None:
+                self._batch.close()
+            self._batch = BatchDecoder(self.llama, slots, self.n_ctx, unified=self.kv_unified)
+        return self._batch
+
     def complete_json(
         self, system: str, user: str, schema: type[M], max_tokens: int = 512, salvage_first: bool = False
     ) -> tuple[M, str, Usage]:
@@ -233,42 +373,112 @@ class LocalLLM:
         ``salvage_first`` the first cut-off answer does, when it holds anything (saves a whole
         second pass over the transcript; the caller fills what is missing).
         """
-        total = Usage()
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        budget = max_tokens
-        last_problem = ""
+        job = _JsonJob(JsonRequest(system, user, schema, max_tokens, salvage_first))
         with self._lock:
-            for attempt in range(2):
-                raw, finish, u = self._chat(messages, schema, budget)
-                total.add(u)
-                if finish == "length":
-                    total.truncated += 1
-                    last_problem = f"the answer was cut off after {u.completion_tokens} tokens"
-                    if attempt == 1 or salvage_first:  # keep the complete part rather than start over
-                        kept = salvage(raw, schema)
-                        if kept is not None:
-                            total.salvaged += 1
-                            return kept, raw, total
+            while not job.done:
+                raw, finish, u = self._chat(job.messages, schema, job.budget)
+                job.take(raw, finish, u)
+        return job.outcome()
+
+    def complete_json_many(
+        self, requests: Sequence["JsonRequest"], cancel: Any = None,
+        on_done: Callable[[int, Any], None] | None = None,
+    ) -> list[tuple[BaseModel, str, Usage] | ExtractionError]:
+        """``complete_json`` for independent requests, decoded together (see
+        :meth:`generate_many`). Returns, in order, (instance, raw, usage) or the
+        ExtractionError of that request. ``cancel.raise_if_cancelled()`` runs between steps;
+        ``on_done(i, outcome)`` as each request is final (retries run as a second round)."""
+        jobs = [_JsonJob(r) for r in requests]
+        check = cancel.raise_if_cancelled if cancel is not None else None
+        with self._lock:
+            while True:
+                todo = [j for j in jobs if not j.done]
+                if not todo:
+                    break
+                calls = [(j.messages, self.gbnf_for(j.req.schema), j.budget) for j in todo]
+
+                def done(k: int, g: Generation, todo=todo) -> None:
+                    j = todo[k]
+                    j.take(g.text, g.finish_reason, Usage(prompt_tokens=g.prompt_tokens,
+                                                          completion_tokens=len(g.tokens), seconds=g.seconds, calls=1))
+                    if j.done and on_done is not None:
+                        on_done(jobs.index(j), j.outcome(raise_error=False))
+
+                if self.sampling == "library":
+                    for k, j in enumerate(todo):
+                        if check is not None:
+                            check()
+                        raw, finish, u = self._chat(j.messages, j.req.schema, j.budget)
+                        j.take(raw, finish, u)
+                        if j.done and on_done is not None:
+                            on_done(jobs.index(j), j.outcome(raise_error=False))
                 else:
-                    try:
-                        return schema.model_validate(json.loads(raw, strict=False)), raw, total
-                    except (ValueError, ValidationError) as e:
-                        last_problem = f"the answer was not valid JSON for the schema ({type(e).__name__})"
-                if attempt == 0:
-                    total.retries += 1
-                    # repair request: same data, explicit note, more room for the answer
-                    messages = [
-                        {"role": "system", "content": system},
-                        {
-                            "role": "user",
-                            "content": user
-                            + "\n\nYour previous answer was unusable ("
-                            + last_problem
-                            + "). Answer again with shorter values and fewer items.",
-                        },
-                    ]
-                    budget = max_tokens * 2
-        raise ExtractionError(
-            f"the language model gave no usable answer: {last_problem}",
+                    self.generate_many(calls, check, done)
+        return [j.outcome(raise_error=False) for j in jobs]
+
+
+@dataclass
+class JsonRequest:
+    system: str
+    user: str
+    schema: type[BaseModel]
+    max_tokens: int = 512
+    salvage_first: bool = False
+
+
+class _JsonJob:
+    """The answer-judging of ``complete_json``: at most two attempts, the second a repair
+    request with twice the budget; a cut-off answer may be salvaged."""
+
+    def __init__(self, req: JsonRequest):
+        self.req = req
+        self.messages = [{"role": "system", "content": req.system}, {"role": "user", "content": req.user}]
+        self.budget = req.max_tokens
+        self.attempt = 0
+        self.total = Usage()
+        self.problem = ""
+        self.result: tuple | None = None
+        self.done = False
+
+    def take(self, raw: str, finish: str, u: Usage) -> None:
+        req, schema = self.req, self.req.schema
+        self.total.add(u)
+        if finish == "length":
+            self.total.truncated += 1
+            self.problem = f"the answer was cut off after {u.completion_tokens} tokens"
+            if self.attempt == 1 or req.salvage_first:  # keep the complete part rather than start over
+                kept = salvage(raw, schema)
+                if kept is not None:
+                    self.total.salvaged += 1
+                    self.result, self.done = (kept, raw, self.total), True
+                    return
+        else:
+            try:
+                self.result = (schema.model_validate(json.loads(raw, strict=False)), raw, self.total)
+                self.done = True
+                return
+            except (ValueError, ValidationError) as e:
+                self.problem = f"the answer was not valid JSON for the schema ({type(e).__name__})"
+        if self.attempt == 1:
+            self.done = True
+            return
+        self.attempt = 1
+        self.total.retries += 1
+        # repair request: same data, explicit note, more room for the answer
+        self.messages = [
+            {"role": "system", "content": req.system},
+            {"role": "user", "content": req.user + "\n\nYour previous answer was unusable (" + self.problem
+             + "). Answer again with shorter values and fewer items."},
+        ]
+        self.budget = req.max_tokens * 2
+
+    def outcome(self, raise_error: bool = True):
+        if self.result is not None:
+            return self.result
+        err = ExtractionError(
+            f"the language model gave no usable answer: {self.problem}",
             hint="try again, or choose a larger model with `--model` (see `kith models list`)",
         )
+        if raise_error:
+            raise err
+        return err

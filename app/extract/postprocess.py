@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from app.core.domain import Segment
-from app.extract.owners import Commitment, People, resolve_owner
+from app.extract.owners import People, resolve_owner
 from app.extract.schema import (
     ActionItemResult,
     CompanyResult,
@@ -30,7 +30,8 @@ from app.extract.templates import Template
 from app.extract.textutil import content_words, find_due_phrase, resolve_due, support
 
 DROP_BELOW = 0.0001  # no content word of the item in its sources → not supported
-FLAG_BELOW = 0.34  # fewer than a third of its content words → flagged
+FLAG_BELOW = 0.34  # fewer than a third of its content words → flagged (signals)
+SUPPORT_MIN = 0.5  # an item (action, decision, key point) needs half its content words in its line
 _ASR_FUZZ = 85  # names heard by Whisper may be slightly off
 _EMPTY = {"", "none", "n/a", "na", "unknown", "not discussed", "not mentioned", "null", "-"}
 
@@ -57,37 +58,67 @@ class ChunkView:
             idx.update(range(s.index - radius, s.index + radius + 1))
         return [self.by_index[i] for i in sorted(idx) if i in self.by_index]
 
-    def best_anchor(self, claim: str) -> tuple[Segment | None, float]:
-        best, score = None, 0.0
+    def best_anchor(self, claim: str, near: int | None = None) -> tuple[Segment | None, float]:
+        """The line of this part that supports the claim best (ties: the one nearest ``near``)."""
+        best, score, dist = None, 0.0, 10**9
         for s in self.chunk:
             sc = support(claim, s.text)
-            if sc > score:
-                best, score = s, sc
+            d = abs(s.index - near) if near is not None else 0
+            if sc > score or (sc == score and sc > 0 and d < dist):
+                best, score, dist = s, sc, d
         return best, score
+
+
+def _line_text(seg: Segment, view: ChunkView) -> str:
+    """A line with the unfinished tail of the line before it on the same channel ("Tom will set
+    up | the pilot by …" is one sentence cut in two by the recogniser)."""
+    prev = view.by_index.get(seg.index - 1)
+    if prev is not None and prev.channel == seg.channel and prev.speaker == seg.speaker \
+            and prev.text.strip() and prev.text.strip()[-1] not in ".!?":
+        return f"{prev.text} {seg.text}"
+    return seg.text
 
 
 def _check(kind: str, text: str, seg: list[int], view: ChunkView, out: ExtractionResult,
            flag_only: bool = False) -> tuple[list[Segment], float, str] | None:
     """Validate citations and support. Returns (cited segments, support, flag reason) or None
-    when the item is dropped (recorded in ``out.dropped``)."""
+    when the item is dropped (recorded in ``out.dropped``).
+
+    The item must be supported by the lines it cites — at least half of its content words
+    (:data:`SUPPORT_MIN`) — not merely by their neighbourhood. When it is not, it moves to the
+    line of the part that supports it best (if one does), else it is dropped: a mismatch is
+    never kept. Signals (``flag_only``) are values, not claims: weak support flags them."""
     cited, bad = view.cited(seg)
+    if not cited and not bad:
+        reason = "cites no segment"
+        out.dropped.append(DroppedItem(kind=kind, text=text, reason=reason, evidence=bad))
+        return None
     if not cited:
-        reason = f"cites segments that do not exist ({', '.join(f'S{i}' for i in bad)})" if bad else "cites no segment"
+        reason = f"cites segments that do not exist ({', '.join(f'S{i}' for i in bad)})"
         out.dropped.append(DroppedItem(kind=kind, text=text, reason=reason, evidence=bad))
         return None
     flag = f"also cited missing segments {', '.join(f'S{i}' for i in bad)}" if bad else ""
+    scored = [(support(text, _line_text(s, view)), s) for s in cited]
+    sc = max(x for x, _ in scored)
+    if not flag_only and sc < SUPPORT_MIN:
+        anchor, asc = view.best_anchor(text, near=cited[0].index)
+        if anchor is not None and asc >= SUPPORT_MIN:
+            if min(abs(anchor.index - s.index) for s in cited) > 1:
+                flag = f"the model cited {', '.join(f'S{s.index}' for s in cited)}; S{anchor.index} supports it"
+            cited, sc = [anchor], asc
+        else:
+            out.dropped.append(DroppedItem(kind=kind, text=text, reason="the cited words do not support it",
+                                           evidence=[s.index for s in cited]))
+            return None
+    elif not flag_only:
+        cited = [s for x, s in scored if x >= SUPPORT_MIN] or cited
+    if flag_only and sc < DROP_BELOW:
+        window_sc = support(text, " ".join(s.text for s in view.window(cited)))
+        if window_sc < DROP_BELOW:
+            flag = "; ".join(x for x in (flag, "weak support in the cited words") if x)
+        sc = window_sc
     window_text = " ".join(s.text for s in view.window(cited))
-    sc = support(text, window_text)
-    if sc < DROP_BELOW and not flag_only:
-        anchor, asc = view.best_anchor(text)
-        if anchor is not None and asc >= 0.5:
-            flag = f"the model cited {', '.join(f'S{s.index}' for s in cited)}; S{anchor.index} supports it"
-            return [anchor], asc, flag
-        out.dropped.append(
-            DroppedItem(kind=kind, text=text, reason="the cited words do not support it", evidence=[s.index for s in cited])
-        )
-        return None
-    if sc < FLAG_BELOW:
+    if flag_only and sc < FLAG_BELOW and "weak support" not in flag:
         flag = "; ".join(x for x in (flag, "weak support in the cited words") if x)
     missing = _numbers(text) - _numbers(window_text)
     if missing:  # numbers are where small models slip: each must be in the cited words
@@ -119,8 +150,16 @@ def _due(candidates: list[str], meeting_date: date) -> tuple[date | None, str]:
 
 def process_chunk(raw: "RawExtractionBase | BaseModel", view: ChunkView, people: People, template: Template,
                   meeting_date: date) -> ExtractionResult:
-    out = ExtractionResult(summary=raw.summary.strip(), template=template.name)
-    out.key_points = [p.strip() for p in raw.points if p.strip()]
+    out = ExtractionResult(summary=(getattr(raw, "summary", "") or "").strip(), template=template.name)
+    for p in raw.points:  # a key point must be said in some line of the part
+        p = " ".join(p.split())
+        if not p:
+            continue
+        _, psc = view.best_anchor(p)
+        if psc >= SUPPORT_MIN:
+            out.key_points.append(p)
+        else:
+            out.dropped.append(DroppedItem(kind="key_point", text=p, reason="no line of the transcript says it"))
     for d in raw.decisions:
         if not d.text.strip():
             continue
@@ -181,11 +220,12 @@ def process_chunk(raw: "RawExtractionBase | BaseModel", view: ChunkView, people:
             out.dropped.append(DroppedItem(kind="person", text=name, evidence=p.seg,
                                            reason="cites no existing segment" if not cited else "name not in the cited words"))
             continue
+        said = " ".join(s.text for s in view.window(cited))
         out.people.append(PersonResult(
             name=known.name if known else name,
             email=known.email if known else None,
-            company=p.company.strip() or (known.company if known else ""),
-            role=p.role.strip(),
+            company=_stated(p.company, said) or (known.company if known else ""),
+            role=_stated(p.role, said),  # a job title only when the transcript says it
             evidence=[s.index for s in cited],
             quote=_quote(cited, name),
             flagged=not heard,
@@ -212,11 +252,47 @@ def process_chunk(raw: "RawExtractionBase | BaseModel", view: ChunkView, people:
         if not chk:
             continue
         cited, sc, flag = chk
+        wrong = _wrong_signal(field.key, sig.value, " ".join(s.text for s in view.window(cited)))
+        if wrong:
+            out.dropped.append(DroppedItem(kind="signal", text=f"{field.key}: {sig.value}", reason=wrong,
+                                           evidence=[s.index for s in cited]))
+            continue
         if sc < FLAG_BELOW and not flag:
             flag = "weak support in the cited words"
         out.signals[field.key] = SignalResult(value=sig.value.strip(), evidence=[s.index for s in cited],
                                               quote=_quote(cited, sig.value), flagged=bool(flag), flag_reason=flag)
     return out
+
+
+def _stated(value: str, said: str) -> str:
+    """``value`` when its words are in what was said (ASR-tolerant), else "" — a role or a
+    company the model inferred ("sales representative") is not a fact of the meeting."""
+    v = " ".join((value or "").split())
+    if not v or v.lower().strip(".") in _EMPTY:
+        return ""
+    return v if support(v, said) >= 0.67 or fuzz.partial_ratio(v.lower(), said.lower()) >= 90 else ""
+
+
+_MONEY = re.compile(r"(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:k|m|bn|thousand|million|billion|dollars?|euros?|pounds?|usd|eur|gbp)\b|"
+                    r"\b(?:thousand|million|billion|hundred)\b|\b(?:dollars?|euros?|pounds?)\b)", re.IGNORECASE)
+_NUMBER_WORDS = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+                           r"forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion)\b", re.IGNORECASE)
+_PRICE_CHANGE = re.compile(r"\b(?:increase|raise|rise|hike|discount|cut|decrease|uplift|more expensive|cheaper)\b",
+                           re.IGNORECASE)
+
+
+def _wrong_signal(key: str, value: str, said: str) -> str:
+    """Why a value does not belong to this signal ("" when it may): a budget is an amount of
+    money, not a percentage or a price change; its numbers must be in the cited words."""
+    if _numbers(value) - _numbers(said) and not _NUMBER_WORDS.search(said):  # "fifty thousand": flagged instead
+        return f"{', '.join(sorted(_numbers(value) - _numbers(said)))} not in the cited words"
+    if key == "budget":
+        if not _MONEY.search(value):
+            return "a budget is an amount of money" + (" (this is a percentage)" if "%" in value or "percent" in value.lower()
+                                                        else "")
+        if _PRICE_CHANGE.search(value) or ("%" in value and not re.search(r"budget|spend|afford", said, re.IGNORECASE)):
+            return "a price change is not a budget"
+    return ""
 
 
 def _domain_for(company: str, people: People) -> str | None:
@@ -296,32 +372,3 @@ def merge(parts: list[ExtractionResult], template: Template) -> ExtractionResult
                 out.signals[f.key] = s.model_copy()  # later in the meeting supersedes
     out.key_points = out.key_points[:8]
     return out
-
-
-def add_missed_commitments(result: ExtractionResult, commitments: list[Commitment], by_index: dict[int, Segment],
-                           people: People, meeting_date: date) -> None:
-    """Backstop: a commitment sentence found by rule that no kept action item covers becomes
-    a flagged action item (its owner and due date resolved like any other)."""
-    for c in commitments:
-        near = {c.segment.index - 1, c.segment.index, c.segment.index + 1}
-        covered = any(
-            (set(a.evidence) & near and support(c.task, " ".join(by_index[i].text for i in a.evidence if i in by_index)) > 0)
-            or fuzz.token_set_ratio(a.task.lower(), c.task.lower()) >= 70
-            for a in result.action_items
-        )
-        if covered:
-            continue
-        due_text = find_due_phrase(c.sentence)
-        task = c.task
-        if due_text:
-            task = task.replace(due_text, "").replace(" by ", " ").strip(" ,") or c.task
-        view = ChunkView(chunk=[c.segment], by_index=by_index)
-        own = resolve_owner(task, "", [c.segment], view.window([c.segment]), by_index, people)
-        due, due_text = _due([own.sentence, c.sentence, c.segment.text], meeting_date)
-        owner = own.owner
-        result.action_items.append(ActionItemResult(
-            task=task, owner=owner.name if owner else "unassigned", owner_is_user=bool(owner and owner.is_user),
-            owner_email=owner.email if owner else None, owner_source=own.source if owner else "none",  # type: ignore[arg-type]
-            due=due, due_text=due_text, evidence=[c.segment.index], quote=" ".join(c.segment.text.split()),
-            flagged=True, flag_reason="found by rule in the transcript; the model did not list it",
-        ))

@@ -60,10 +60,12 @@ class RawExtractionBase(BaseModel):
 
 
 DEFAULT_CAPS = (8, 6, 4, 4, 5)  # most actions, people, companies, decisions, points per call
+LEAN_CAPS = (5, 4, 3, 3, 3)  # what extract_meeting asks for (the summary is written apart, in prose)
 
 
 @lru_cache(maxsize=32)
-def raw_schema_for(signal_keys: tuple[str, ...], caps: tuple[int, int, int, int, int] = DEFAULT_CAPS) -> type[BaseModel]:
+def raw_schema_for(signal_keys: tuple[str, ...], caps: tuple[int, int, int, int, int] = DEFAULT_CAPS,
+                   summary: bool = True) -> type[BaseModel]:
     """The LLM-facing model for a template: the base fields (lists bounded by ``caps``, which
     bounds the answer's length) plus one ``signals`` object with a ``{value, seg}`` entry per
     template signal (written before the points and summary)."""
@@ -72,13 +74,15 @@ def raw_schema_for(signal_keys: tuple[str, ...], caps: tuple[int, int, int, int,
     cap = dict(zip(("actions", "people", "companies", "decisions", "points"), caps))
     ordered: dict = {}
     for name, f in RawExtractionBase.model_fields.items():
+        if name == "summary" and not summary:
+            continue  # written in plain prose by its own call (app.extract.plain)
         if name == "points" and signals is not None:
             ordered["signals"] = (signals, ...)
         if name in cap:
             ordered[name] = (f.annotation, Field(max_length=cap[name]))
         else:
             ordered[name] = (f.annotation, f)
-    suffix = "_".join(signal_keys) + "_" + "_".join(map(str, caps))
+    suffix = "_".join(signal_keys) + "_" + "_".join(map(str, caps)) + ("" if summary else "_nosummary")
     return create_model("RawExtraction_" + suffix, **ordered)  # type: ignore[call-overload]
 
 

@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 from app.core.errors import KithError
-from app.core.output import print_json, print_table
+from app.core.output import clean, print_json, print_table, terminal, to_jsonable
+from app.meetings.minutes import clock, evidence_of, suggestion_line
+from app.ops import review as ops
 
 TEMPLATES = ["general", "sales", "investor", "one_on_one"]
 
@@ -31,7 +33,7 @@ class _Progress:
 
             bar = self.bars.get(event.task)
             if bar is None:
-                bar = self.bars[event.task] = tqdm(total=event.total or None, desc=event.task, file=sys.stderr, leave=False,
+                bar = self.bars[event.task] = tqdm(total=event.total or None, desc=clean(event.task), file=terminal(sys.stderr), leave=False,
                                                    unit="s" if "transcri" in event.task else "it", dynamic_ncols=True)
             if event.total and bar.total != event.total:
                 bar.total = event.total
@@ -44,22 +46,44 @@ class _Progress:
         self.bars.clear()
 
 
-def _run_process(kith, path: Path, opts, quiet: bool = False) -> int:
+def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | None = None) -> int:
+    """Process ``path`` — or, with ``meeting_id``, re-run the extraction of that stored meeting."""
     from app.core.events import CancelToken, Event
     from app.meetings.minutes import render_markdown
-    from app.meetings.pipeline import process_file
+    from app.meetings.pipeline import AlreadyImported, Engines, MeetingStored, process_file
+    from app.meetings.resume import reprocess_meeting
 
     progress = _Progress(enabled=not quiet)
+    engines = Engines()
+    stored: list[int] = [] if meeting_id is None else [meeting_id]
     unsubscribe = kith.bus.subscribe(Event, progress)
+    unsub_stored = kith.bus.subscribe(MeetingStored, lambda e: stored.append(e.meeting_id))
     cancel = CancelToken()
     try:
-        result = process_file(kith, path, opts, bus=kith.bus, cancel=cancel)
+        if meeting_id is not None:
+            result = reprocess_meeting(kith, meeting_id, opts, engines=engines, bus=kith.bus, cancel=cancel)
+        else:
+            try:
+                result = process_file(kith, path, opts, engines=engines, bus=kith.bus, cancel=cancel)
+            except AlreadyImported as e:
+                if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                    raise
+                answer = input(f"{e.message}. Re-run its extraction instead? [Y/n] ").strip().lower()
+                if answer not in ("", "y", "yes"):
+                    raise
+                stored.append(e.meeting.id)
+                result = reprocess_meeting(kith, e.meeting.id, opts, engines=engines, bus=kith.bus, cancel=cancel)
     except KeyboardInterrupt:
         cancel.cancel()
+        if stored:
+            print(f"kith: meeting #{stored[-1]} is stored with its transcript; "
+                  f"`kith meetings reprocess {stored[-1]}` finishes it", file=sys.stderr)
         raise
     finally:
         progress.close()
         unsubscribe()
+        unsub_stored()
+        engines.close()
     store = kith.store()
     print(render_markdown(store, result.meeting.id))
     if result.dropped:
@@ -86,8 +110,31 @@ def cmd_process(kith, args) -> int:
 
     opts = ProcessOptions(template=args.template, title=args.title, with_emails=args.with_ or [], language=args.language,
                           whisper_model=args.model, llm_model=args.llm, started_at=_when(args.at),
-                          user_notes=Path(args.notes).read_text(encoding="utf-8") if args.notes else "")
+                          user_notes=_read_notes(args.notes) if args.notes else "",
+                          allow_duplicate=args.again)
     return _run_process(kith, Path(args.file), opts, quiet=args.quiet)
+
+
+def _read_notes(name: str) -> str:
+    """--notes FILE: UTF-8 text, checked before any transcription starts."""
+    p = Path(name).expanduser()
+    if not p.exists():
+        raise KithError(f"--notes {p}: no such file", hint="give the path of a text file with your notes")
+    if p.is_dir():
+        raise KithError(f"--notes {p}: is a folder, not a file", hint="give the path of a text file with your notes")
+    try:
+        if p.stat().st_size > 5 * 2**20:
+            raise KithError(f"--notes {p}: larger than 5 MB", hint="notes are a text file of your own remarks")
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise KithError(f"--notes {p}: not UTF-8 text", hint="save the notes as UTF-8 (most editors: Save as… → UTF-8)") from None
+    except OSError as e:
+        from app.core.files import os_error
+
+        raise os_error(e, p, "read") from None
+    if "\x00" in text:
+        raise KithError(f"--notes {p}: binary data, not text", hint="give the path of a text file with your notes")
+    return text
 
 
 def cmd_import(kith, args) -> int:
@@ -101,11 +148,21 @@ def cmd_import(kith, args) -> int:
 def cmd_demo(kith, args) -> int:
     from app.meetings.demo import run_demo
 
-    return run_demo(kith, keep=args.keep, quiet=args.quiet)
+    return run_demo(kith, _run_process, keep=args.keep, quiet=args.quiet)
 
 
 def cmd_meetings(kith, args) -> int:
     store = kith.store()
+    if args.action in ("reprocess", "delete") and args.id is None:
+        raise KithError("which meeting?", hint=f"kith meetings {args.action} ID (see `kith meetings list`)")
+    if args.action == "reprocess":
+        from app.meetings.pipeline import ProcessOptions
+
+        store.meetings.get(args.id)
+        return _run_process(kith, Path(), ProcessOptions(template=args.template, llm_model=args.llm), quiet=args.quiet,
+                            meeting_id=args.id)
+    if args.action == "delete":
+        return _delete(kith, store, args)
     if args.action == "show":
         if args.id is None:
             raise KithError("which meeting?", hint="kith meetings show ID (see `kith meetings list`)")
@@ -115,6 +172,30 @@ def cmd_meetings(kith, args) -> int:
         print_json(meetings)
         return 0
     print_table([(m.id, f"{m.started_at:%Y-%m-%d %H:%M}", m.title, m.template, m.status) for m in meetings], ["id", "when", "title", "template", "status"])
+    return 0
+
+
+def _delete(kith, store, args) -> int:
+    from app.core.errors import Cancelled
+    from app.meetings.resume import delete_meeting
+
+    m = store.meetings.get(args.id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise KithError("deleting a meeting needs confirmation", hint="pass --yes to delete without asking")
+        answer = input(f"Delete meeting #{m.id} “{m.title}” with its transcript, minutes, action items and "
+                       "suggestions? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise Cancelled("nothing was deleted")
+    counts = delete_meeting(kith, m.id)
+    rec = counts.pop("recording_kept", None)
+    if args.json:
+        print_json({"deleted": m.id, "counts": counts, "recording_kept": rec})
+        return 0
+    detail = ", ".join(f"{k.replace('meeting_', '')}: {v}" for k, v in counts.items() if v)
+    print(f"deleted meeting #{m.id}" + (f" ({detail})" if detail else ""))
+    if rec is not None:
+        print(f"note: its recording #{rec} is kept (`kith recordings list`)", file=sys.stderr)
     return 0
 
 
@@ -150,15 +231,96 @@ def cmd_actions(kith, args) -> int:
 
 
 def cmd_review(kith, args) -> int:
-    from app.meetings.review import review
+    """`kith review`: the approval queue. Nothing the AI proposes touches the CRM until a person
+    accepts it here (or in the app), or the user turned on auto-accept for that kind."""
+    return _review(kith, accept=args.accept, reject=args.reject, accept_all=args.accept_all, as_json=args.json,
+                   meeting_id=args.meeting)
 
-    return review(kith, accept=args.accept, reject=args.reject, accept_all=args.accept_all, as_json=args.json, meeting_id=args.meeting)
+
+def _accept(store, sid: int, payload=None):
+    return ops.accept(store, sid, payload).value
+
+
+def _reject(store, sid: int):
+    ops.reject(store, sid)
+
+
+def _show(store, s) -> None:
+    print(suggestion_line(s))
+    for ev in evidence_of(store, s.evidence):
+        print(f"    > “{ev['quote']}” — {ev['speaker'] or 'speaker'}, {clock(ev['start'])}")
+    if not s.evidence:
+        print("    > (no source line)")
+
+
+def _edit(payload: dict) -> dict:
+    print("  edit fields (Enter keeps the value):")
+    edits = {}
+    for k, v in ops.editable_fields(payload):
+        new = input(f"    {k} [{'' if v is None else v}]: ").strip()
+        if new:
+            edits[k] = new
+    return ops.apply_edits(payload, edits)
+
+
+def _review(kith, accept=None, reject=None, accept_all=False, as_json=False, meeting_id=None) -> int:
+    store = kith.store()
+    for sid in accept or []:
+        _accept(store, sid)
+        print(f"accepted #{sid}")
+    for sid in reject or []:
+        _reject(store, sid)
+        print(f"rejected #{sid}")
+    pending = store.suggestions.list(status="pending", meeting_id=meeting_id)
+    if as_json:
+        print_json([dict(to_jsonable(s), evidence_lines=evidence_of(store, s.evidence)) for s in pending])
+        return 0
+    if accept_all:
+        for s in pending:
+            _accept(store, s.id)
+        print(f"accepted {len(pending)} suggestion(s)")
+        return 0
+    if accept or reject:
+        return 0
+    if not pending:
+        print("Nothing to review.")
+        return 0
+    if not sys.stdin.isatty():
+        for s in pending:
+            _show(store, s)
+        print(f"\n{len(pending)} pending. Accept or reject with `kith review --accept ID` / `--reject ID` (or run in a terminal).")
+        return 0
+    print(f"{len(pending)} suggestion(s) to review. [a]ccept  [e]dit  [r]eject  [s]kip  [q]uit")
+    for s in pending:
+        print()
+        _show(store, s)
+        while True:
+            choice = input("  > ").strip().lower()[:1]
+            if choice == "a":
+                _accept(store, s.id)
+                print("  accepted")
+            elif choice == "e":
+                _accept(store, s.id, _edit(s.payload))
+                print("  accepted with your edits")
+            elif choice == "r":
+                _reject(store, s.id)
+                print("  rejected")
+            elif choice == "s":
+                print("  skipped")
+            elif choice == "q":
+                return 0
+            else:
+                print("  a / e / r / s / q ?")
+                continue
+            break
+    return 0
 
 
 def cmd_ask(kith, args) -> int:
-    from app.meetings.ask import ask
+    from app.meetings.ask import cmd
 
-    return ask(kith, args.question, as_json=args.json, llm_name=args.llm)
+    return cmd(kith, args.question, as_json=args.json, llm_name=args.llm, do_reindex=args.reindex,
+               keyword_only=args.keyword_only)
 
 
 def register(sub) -> None:
@@ -174,6 +336,8 @@ def register(sub) -> None:
         p.add_argument("--model", help="speech model (tiny.en, base, or a CTranslate2 folder)")
         p.add_argument("--llm", help="LLM (catalog name or a .gguf path)")
         p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+        p.add_argument("--again", action="store_true", help="import a second copy of a file already imported "
+                       "(default: refuse and point at `kith meetings reprocess`)")
 
     p = sub.add_parser("process", help="the main job: transcribe a meeting, extract minutes and action items, store them",
                        description="Transcribe → extract (local LLM) → store. Prints the minutes with the source line behind each action item. "
@@ -190,9 +354,16 @@ def register(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("meetings", help="list meetings or show one")
-    p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    p = sub.add_parser("meetings", help="list meetings, show one, re-run its extraction or delete it",
+                       description="list | show ID | reprocess ID (extract again from the stored transcript: finishes "
+                                   "an interrupted or failed extraction; replaces the earlier AI proposals) | "
+                                   "delete ID (with its transcript, minutes, action items, suggestions)")
+    p.add_argument("action", nargs="?", choices=["list", "show", "reprocess", "delete"], default="list")
     p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--llm", help="reprocess: LLM (catalog name or a .gguf path)")
+    p.add_argument("--template", choices=TEMPLATES, help="reprocess: use another template")
+    p.add_argument("-q", "--quiet", action="store_true", help="reprocess: no progress bars")
+    p.add_argument("--yes", action="store_true", help="delete: do not ask for confirmation")
     p.add_argument("--query", help="only meetings whose title matches")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
@@ -222,7 +393,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("ask", help="ask a question over all your meetings; the answer cites meetings and lines")
-    p.add_argument("question")
+    p.add_argument("question", nargs="?")
     p.add_argument("--llm", help="LLM (catalog name or a .gguf path)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the answer, its citations and the retrieved lines as JSON")
+    p.add_argument("--reindex", action="store_true",
+                   help="first embed every stored line that has no sentence vector yet (with progress)")
+    p.add_argument("--keyword-only", action="store_true", help="bm25 only, no sentence vectors")
     p.set_defaults(func=cmd_ask)

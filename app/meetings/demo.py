@@ -14,7 +14,7 @@ import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.domain import Contact
 from app.core.errors import KithError
 from app.core.paths import Paths, resource_path
@@ -53,8 +53,8 @@ def tempfile_dir(parent: Path) -> str:
     return tempfile.mkdtemp(prefix="demo-", dir=parent)
 
 
-def run_demo(kith: Kith, keep: bool = False, quiet: bool = False) -> int:
-    from app.meetings.cli import _run_process
+def run_demo(kith: Kith, process, keep: bool = False, quiet: bool = False) -> int:
+    """``process(kith, path, opts, quiet=...)`` runs and shows the main job (the CLI's own)."""
     from app.meetings.pipeline import ProcessOptions
 
     audio, meta = load_sample()
@@ -76,7 +76,7 @@ def run_demo(kith: Kith, keep: bool = False, quiet: bool = False) -> int:
         when = meta.get("date")
         started = datetime.fromisoformat(str(when)).replace(tzinfo=timezone.utc) if when else None
         opts = ProcessOptions(template=meta.get("template", "sales"), title=meta.get("title"), with_emails=emails, started_at=started)
-        rc = _run_process(demo, audio, opts, quiet=quiet)
+        rc = process(demo, audio, opts, quiet=quiet)
     finally:
         demo.close()
         if keep:

@@ -51,6 +51,9 @@ def suggestion_line(s) -> str:
         what = f"add company {p.get('name')}" + (f" ({p['domain']})" if p.get("domain") else "")
     elif s.kind == "update_contact":
         what = f"update contact #{p.get('contact_id')}: " + ", ".join(f"{k}={v}" for k, v in (p.get("fields") or {}).items())
+    elif s.kind == "link_contact":
+        what = (f"link “{p.get('name')}” in this meeting to contact #{p.get('contact_id')} {p.get('contact_name')} "
+                f"(matched by {p.get('matched_by')})")
     elif s.kind == "update_deal":
         fields = p.get("fields") or {}
         what = f"update deal{(' with ' + p['company']) if p.get('company') else ''}: " + "; ".join(
@@ -67,13 +70,11 @@ def suggestion_line(s) -> str:
 def render_markdown(store, meeting_id: int) -> str:
     m = store.meetings.get(meeting_id)
     people = store.meetings.participants(meeting_id)
-    notes = store.notes.for_meeting(meeting_id)
     lines = [f"# {m.title}", "", f"_{m.started_at:%Y-%m-%d %H:%M} · template: {m.template} · meeting #{m.id}_", ""]
     if people:
         lines += ["**With:** " + ", ".join(p.name + (f" <{p.email}>" if p.email else "") for p in people), ""]
-    for n in notes:
-        if n.author == "ai":
-            lines += [n.body.rstrip(), ""]
+    for n in store.notes.minutes(meeting_id):
+        lines += [n.body.rstrip(), ""]
     actions = store.actions.list(meeting_id=meeting_id, status=["proposed", "open", "done"])
     lines += ["## Action items", ""]
     if actions:
@@ -82,7 +83,7 @@ def render_markdown(store, meeting_id: int) -> str:
     else:
         lines.append("_None found._")
     lines.append("")
-    mine = [n for n in notes if n.author == "user"]
+    mine = store.notes.user_notes(meeting_id)
     if mine:
         lines += ["## Your notes", ""] + [n.body.rstrip() for n in mine] + [""]
     pending = store.suggestions.list(status="pending", meeting_id=meeting_id)

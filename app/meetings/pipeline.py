@@ -12,9 +12,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.domain import ActionItem, AuditEntry, Meeting, Note, Segment, Suggestion
-from app.core.errors import KithError
+from app.core.errors import Cancelled, KithError
 from app.core.events import CancelToken, Event, emitter
 from app.meetings.importers import import_transcript, is_transcript
 
@@ -42,6 +42,37 @@ class ProcessOptions:
     llm_model: str | None = None
     speakers: bool = True  # split and name the voices on the "Them" channel (or a mono file)
     link_calendar: bool = True  # tie the meeting to the calendar event it happened during
+    allow_duplicate: bool = False  # import a file again although a meeting came from the same bytes
+
+
+class AlreadyImported(KithError):
+    """The same file (by content) is already a meeting: offer to re-run it instead of a duplicate."""
+
+    def __init__(self, path: Path, meeting: Meeting):
+        self.meeting = meeting
+        state = "its extraction did not finish" if meeting.status != "processed" else "processed"
+        super().__init__(f"{path.name} was already imported as meeting #{meeting.id} ({state})",
+                         hint=f"re-run its extraction with `kith meetings reprocess {meeting.id}`, "
+                              "or pass --again to import a second copy")
+
+
+class ExtractionFailed(KithError):
+    """The model could not run; the meeting and its transcript are stored and can be re-run."""
+
+    def __init__(self, meeting: Meeting, cause: Exception):
+        self.meeting = meeting
+        why = cause.message if isinstance(cause, KithError) else f"{type(cause).__name__}: {cause}"
+        hint = (cause.hint + "; then " if isinstance(cause, KithError) and cause.hint else "")
+        super().__init__(f"extraction failed for meeting #{meeting.id}: {why}",
+                         hint=f"{hint}the transcript is stored — run `kith meetings reprocess {meeting.id}` to finish it")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 @dataclass
@@ -61,6 +92,7 @@ class Engines:
     llm: object | None = None
     whisper: object | None = None  # app.transcribe.engine.WhisperCache
     llm_path: Path | None = None
+    embedder: object | None = None  # app.embed.MiniLM, loaded by Ask / when a meeting is stored
 
     def get_llm(self, kith: Kith, name: str | None, progress: Callable | None = None):
         from app.catalog import resolve_llm
@@ -72,6 +104,12 @@ class Engines:
             self.llm = LocalLLM(path, n_threads=s.threads, n_ctx=s.context, hash_cache_dir=kith.paths.models)
             self.llm_path = path
         return self.llm
+
+    def close(self) -> None:
+        """Free the language model now (the CLI calls this before exit)."""
+        llm, self.llm, self.llm_path = self.llm, None, None
+        if llm is not None and hasattr(llm, "close"):
+            llm.close()
 
 
 def _meeting_time(path: Path | None) -> datetime:
@@ -91,7 +129,7 @@ def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, b
 
         engines.whisper = WhisperCache(kith.paths)
     tr = transcribe_file(path, kith.paths, kith.settings.transcribe, model=opts.whisper_model, language=opts.language,
-                         bus=bus, cancel=cancel, cache=engines.whisper, names=hotwords)
+                         bus=bus, cancel=cancel, cache=engines.whisper, hotwords=hotwords)
     segs = list(tr.segments)
     for i, s in enumerate(segs, 1):
         s.index = i
@@ -160,6 +198,10 @@ def process_file(
     if not path.exists():
         raise KithError(f"{path}: no such file")
     store = kith.store()  # open (and check the key) before spending minutes on the audio
+    sha = file_sha256(path)
+    previous = store.meetings.find_by_source_hash(sha)
+    if previous is not None and not opts.allow_duplicate:
+        raise AlreadyImported(path, previous)
     meta: dict = {}
     started_at = opts.started_at or _meeting_time(path)
     event = None
@@ -190,6 +232,7 @@ def process_file(
     )
     with store.transaction():
         meeting = store.meetings.add(meeting)
+        store.meetings.set_source_hash(meeting.id, sha)
         segments = store.segments.add_many(meeting.id, segments)
         for email in opts.with_emails:
             c = store.contacts.find_by_email(email)
@@ -204,6 +247,9 @@ def process_file(
         if link_if_during_event(store, meeting.id, crm.auto_accept, crm.my_name) is not None:
             meeting = store.meetings.get(meeting.id)  # the event's title and attendees
     emitter(bus)(MeetingStored(meeting.id))
+    from app.meetings.ask import embed_meeting
+
+    embed_meeting(store, meeting.id, engines, cancel)  # sentence vectors for Ask (skipped if the model is absent)
     return extract_and_store(kith, meeting, segments, opts, engines, bus, cancel)
 
 
@@ -215,8 +261,13 @@ def extract_and_store(
     engines: Engines | None = None,
     bus=None,
     cancel: CancelToken | None = None,
+    replace_previous: bool = False,
 ) -> ProcessResult:
-    """Run the LLM over a stored meeting's segments and store minutes, actions, suggestions."""
+    """Run the LLM over a stored meeting's segments and store minutes, actions, suggestions.
+
+    A failure leaves the meeting stored with its transcript (status ``transcribed``), which
+    ``app.meetings.resume.reprocess_meeting`` finishes. With ``replace_previous`` the earlier
+    AI output (minutes, proposed items, pending suggestions) is replaced in the same transaction."""
     from app.extract import MeetingContext, extract_meeting
     from app.extract.extractor import ExtractOptions
 
@@ -230,7 +281,12 @@ def extract_and_store(
         emit(StageChanged("done", "no speech found"))
         return ProcessResult(meeting, [], [], [], summary="No speech was found in this recording.")
     emit(StageChanged("extracting", meeting.title))
-    llm = engines.get_llm(kith, opts.llm_model)
+    try:
+        llm = engines.get_llm(kith, opts.llm_model)
+    except Cancelled:
+        raise
+    except Exception as e:  # noqa: BLE001 — a model llama.cpp cannot load
+        raise ExtractionFailed(meeting, e) from e
     attendees = [(c.name, c.email or "") for c in store.meetings.participants(meeting.id)]
     if meeting.calendar_event_id is not None:  # invitees not (yet) in the CRM still name speakers and owners
         from app.calendar.link import invitees
@@ -250,14 +306,22 @@ def extract_and_store(
         template=meeting.template,
         paths=kith.paths,
     )
-    result = extract_meeting(segments, ctx, llm, bus=bus, cancel=cancel,
-                             options=ExtractOptions(max_tokens=kith.settings.llm.max_tokens))
+    try:
+        result = extract_meeting(segments, ctx, llm, bus=bus, cancel=cancel,
+                                 options=ExtractOptions(max_tokens=kith.settings.llm.max_tokens))
+    except Cancelled:
+        raise
+    except (KithError, RuntimeError, ValueError, OSError) as e:
+        raise ExtractionFailed(meeting, e) from e
     if cancel:
         cancel.raise_if_cancelled()
     emit(StageChanged("storing", meeting.title))
     from app.meetings.store_results import store_extraction
 
-    actions, suggestions = store_extraction(kith, meeting, segments, result)
+    with store.transaction():
+        if replace_previous:
+            store.meetings.clear_ai_output(meeting.id)
+        actions, suggestions = store_extraction(kith, meeting, segments, result)
     emit(StageChanged("done", meeting.title))
     return ProcessResult(meeting, segments, actions, suggestions, dropped=list(result.dropped), summary=result.summary)
 

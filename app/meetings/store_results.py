@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.domain import ActionItem, AuditEntry, Meeting, Note, Segment, Suggestion
 from app.core.output import to_jsonable
 
@@ -136,23 +136,35 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
                 suggestions.append(store.suggestions.add(Suggestion(kind="create_company", payload={"name": name, "domain": domain},
                                                                     evidence=_ids(_get(comp, "evidence"), by_index), meeting_id=meeting.id)))
 
+        # one proposal per person: the calendar's (or an earlier one) is not proposed again
+        proposed = [x.payload for x in store.suggestions.list(status="pending") if x.kind == "create_contact"]
         for person in _get(result, "people") or []:
             name = (_get(person, "name") or "").strip()
             if not name or name.lower() in {user_name.lower(), "you", "them", "unknown"}:
+                continue
+            mail = (_get(person, "email") or "").strip().lower()
+            if any((mail and str(p.get("email") or "").lower() == mail) or str(p.get("name") or "").casefold() == name.casefold()
+                   for p in proposed):
                 continue
             email = (_get(person, "email") or "").strip().lower() or None
             existing = (email and store.contacts.find_by_email(email)) or store.contacts.find_by_name(name)
             payload = {"name": name, "email": email, "company": _get(person, "company") or None, "title": _get(person, "role") or ""}
             ev = _ids(_get(person, "evidence"), by_index)
             if existing:
-                store.meetings.add_participant(meeting.id, existing.id, role="speaker")
                 changes = {k: v for k, v in (("title", payload["title"]),) if v and not getattr(existing, k)}
-                if changes:
-                    suggestions.append(store.suggestions.add(Suggestion(kind="update_contact", payload={"contact_id": existing.id, "fields": changes}, evidence=ev, meeting_id=meeting.id)))
+                if existing.id in {c.id for c in participants}:  # already known to be here: only the new fields
+                    if changes:
+                        suggestions.append(store.suggestions.add(Suggestion(kind="update_contact", payload={"contact_id": existing.id, "fields": changes}, evidence=ev, meeting_id=meeting.id)))
+                else:  # the model named someone like a contact: a proposal to link, never a merge by itself
+                    suggestions.append(store.suggestions.add(Suggestion(kind="link_contact", payload={
+                        "contact_id": existing.id, "contact_name": existing.name, "name": name, "email": email, "meeting_id": meeting.id,
+                        "matched_by": "email" if email and existing.id == getattr(store.contacts.find_by_email(email), "id", None) else "name",
+                        "role": "speaker", "fields": changes}, evidence=ev, meeting_id=meeting.id)))
             else:
                 if email and email.split("@")[-1] not in FREE_MAIL:
                     payload["company_domain"] = email.split("@")[-1]
                 suggestions.append(store.suggestions.add(Suggestion(kind="create_contact", payload=payload, evidence=ev, meeting_id=meeting.id)))
+                proposed.append(payload)
 
         signals = to_jsonable(_get(result, "signals") or {})
         deal_fields: dict[str, str] = {}

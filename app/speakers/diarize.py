@@ -113,6 +113,9 @@ def _channel_count(path) -> int:
 
 def speech_regions(audio: np.ndarray, opts: DiarizeOptions) -> list[tuple[float, float]]:
     """Speech (start, end) in seconds from faster-whisper's bundled Silero VAD."""
+    from app.core.native import quiet_onnxruntime
+
+    quiet_onnxruntime()
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     if audio.size < SAMPLE_RATE // 10:

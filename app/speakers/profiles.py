@@ -12,15 +12,7 @@ import numpy as np
 
 from app.speakers.weights import MODEL_NAME
 
-# The store's migration should create exactly this table (ensure_schema is the stop-gap until then).
-SCHEMA = """CREATE TABLE IF NOT EXISTS voice_profiles (
-    id INTEGER PRIMARY KEY,
-    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
-    embedding BLOB NOT NULL,
-    model TEXT NOT NULL,
-    meeting_id INTEGER REFERENCES meetings(id) ON DELETE SET NULL,
-    created_at TEXT NOT NULL)"""
-INDEX = "CREATE INDEX IF NOT EXISTS voice_profiles_contact ON voice_profiles(contact_id)"
+# The table is created by the store's migration m002_voice_profiles (its one schema).
 
 # cosine similarity of a meeting speaker's voice to a stored profile; tuned on the scripted voices
 # (espeak voices: same voice across meetings 0.94–0.99, closest other voice ≤ 0.85; real voices over
@@ -29,25 +21,11 @@ MATCH_THRESHOLD = 0.90
 MATCH_MARGIN = 0.04
 
 
-def has_table(store) -> bool:
-    return store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'voice_profiles'").fetchone() is not None
-
-
-def ensure_schema(store) -> None:
-    """Create ``voice_profiles`` if the store's migrations have not (idempotent)."""
-    if not has_table(store):
-        with store.transaction():
-            store.conn.execute(SCHEMA)
-            store.conn.execute(INDEX)
-
-
 def add_profile(store, contact_id: int, embedding: np.ndarray, meeting_id: int | None = None,
                 model: str = MODEL_NAME) -> int:
     emb = np.asarray(embedding, dtype="<f4").ravel()
     if emb.size == 0 or not np.all(np.isfinite(emb)):
         raise ValueError("empty or invalid voice embedding")
-    ensure_schema(store)
     with store.transaction():
         store.contacts.get(contact_id)  # NotFound for an unknown person
         cur = store.conn.execute(
@@ -58,8 +36,6 @@ def add_profile(store, contact_id: int, embedding: np.ndarray, meeting_id: int |
 
 def profiles(store, model: str = MODEL_NAME) -> dict[int, np.ndarray]:
     """contact id → normalised mean voice embedding (for ``model``)."""
-    if not has_table(store):
-        return {}
     rows = store.conn.execute("SELECT contact_id, embedding FROM voice_profiles WHERE model = ?", (model,)).fetchall()
     by: dict[int, list[np.ndarray]] = {}
     for cid, blob in rows:
@@ -72,16 +48,12 @@ def profiles(store, model: str = MODEL_NAME) -> dict[int, np.ndarray]:
 
 
 def count(store, contact_id: int | None = None) -> int:
-    if not has_table(store):
-        return 0
     if contact_id is None:
         return store.conn.execute("SELECT count(*) FROM voice_profiles").fetchone()[0]
     return store.conn.execute("SELECT count(*) FROM voice_profiles WHERE contact_id = ?", (contact_id,)).fetchone()[0]
 
 
 def delete_for_contact(store, contact_id: int) -> int:
-    if not has_table(store):
-        return 0
     with store.transaction():
         return store.conn.execute("DELETE FROM voice_profiles WHERE contact_id = ?", (contact_id,)).rowcount
 
@@ -109,3 +81,10 @@ def match(centroids: dict[str, np.ndarray], known: dict[int, np.ndarray], thresh
         if best >= threshold and best - second >= margin and int(np.argmax(sim[:, j])) == i:
             out[lab] = (cids[j], best)
     return out
+
+
+def move_to(store, from_contact: int, to_contact: int) -> int:
+    """Give ``from_contact``'s voice rows to ``to_contact`` (merging two records of one person)."""
+    with store.transaction():
+        return store.conn.execute("UPDATE voice_profiles SET contact_id = ? WHERE contact_id = ?",
+                                  (to_contact, from_contact)).rowcount

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.core.errors import Cancelled, KithError
-from app.core.output import ok_mark, print_json, print_table, to_jsonable
+from app.core.output import ok_mark, print_json, print_table
 
 
 def _json_flag(p) -> None:
@@ -111,8 +111,9 @@ def people_edit(kith, args):
             c.phones.append(ph)
         if args.company is not None:
             c.company_id = _company_ref(store, args.company)
-        c.source = "user"  # a person touched it: from now on the AI only proposes changes
-        store.contacts.update(c)
+        from app.ops.crm import edit_contact
+
+        c = edit_contact(store, c).value  # a person touched it: from now on the AI only proposes changes
     if args.json:
         print_json(c)
     else:
@@ -176,7 +177,7 @@ def companies_list(kith, args):
     if args.json:
         print_json(cs)
         return
-    counts = dict(store.conn.execute("SELECT company_id, count(*) FROM contacts GROUP BY company_id").fetchall())
+    counts = store.companies.people_counts()
     print_table([(c.id, c.name, c.domain or "", counts.get(c.id, 0), c.source) for c in cs],
                 ["ID", "NAME", "DOMAIN", "PEOPLE", "SOURCE"])
 
@@ -208,8 +209,9 @@ def companies_edit(kith, args):
         c.domain = args.domain
     if args.notes is not None:
         c.notes = args.notes
-    c.source = "user"
-    store.companies.update(c)
+    from app.ops.crm import edit_company
+
+    c = edit_company(store, c).value
     print_json(c) if args.json else print(f"updated company {c.id}: {c.name}")
 
 
@@ -226,23 +228,71 @@ def search_cmd(kith, args):
                     ["KIND", "ID", "MEETING", "WHERE", "MATCH"])
 
 
+def _damaged_ok_store(kith):
+    """The store, opened even when its schema state is unreadable (then nothing is written to it)."""
+    from app.store.db import open_store
+
+    if kith._store is None:
+        kith.paths.ensure()
+        kith._store = open_store(kith.paths, kith.passphrase, kith.ask_passphrase, damaged_ok=True)
+    return kith._store
+
+
 def db_check(kith, args):
+    from app.store.repair import DamagedDatabase
     from app.store.rights import check
 
-    r = check(kith.store())
+    try:
+        store = _damaged_ok_store(kith)
+    except DamagedDatabase as e:  # not even the first page opens: report that, do not crash
+        r = {"path": str(kith.paths.database), "ok": False, "key": {"opens": False}, "error": e.message, "hint": e.hint}
+        if args.json:
+            print_json(r)
+        else:
+            print(f"{ok_mark(False)} opens: {e.message}")
+            print(f"  → {e.hint}")
+        return 1
+    r = check(store)
     if args.json:
         print_json(r)
     else:
         st = r["migrations"]
         print(f"{ok_mark(True)} key: opens ({r['key']['mode']})")
         print(f"{ok_mark(r['integrity'] == ['ok'])} integrity: {'; '.join(r['integrity'][:5])}")
-        print(f"{ok_mark(r['cipher_integrity'] == ['ok'])} pages (HMAC): {'; '.join(r['cipher_integrity'][:5])}")
+        print(f"{ok_mark(r['cipher_integrity'] == ['ok'])} pages (HMAC): {'; '.join(r['cipher_integrity'][:5])}"
+              + (f" (damaged pages: {', '.join(map(str, r['damaged_pages'][:20]))})" if r["damaged_pages"] else ""))
+        bad = r["unreadable_tables"]
+        print(f"{ok_mark(not bad)} tables: {len(r['tables']) - len(bad)} of {len(r['tables'])} readable"
+              + (f"; unreadable: {', '.join(bad)}" if bad else ""))
         print(f"{ok_mark(r['fts'] == ['ok'])} search index: {'; '.join(r['fts'])}")
         print(f"{ok_mark(r['foreign_key_violations'] == 0)} foreign keys: {r['foreign_key_violations']} violations")
-        print(f"{ok_mark(not st['pending'] and not st['unknown'])} schema: {len(st['applied'])}/{st['known']} migrations"
-              + (f", pending {st['pending']}" if st["pending"] else ""))
+        print(f"{ok_mark(not st['pending'] and not st['unknown'] and not st.get('error'))} schema: "
+              f"{len(st['applied'])}/{st['known']} migrations" + (f", pending {st['pending']}" if st["pending"] else "")
+              + (f", {st['error']}" if st.get("error") else ""))
         print(f"  {r['path']} — SQLCipher {r['cipher_version']}, journal {r['journal_mode']}")
+        if not r["ok"] and (bad or r["damaged_pages"] or r["integrity"] != ["ok"]):
+            print("  → `kith db recover NEW.db` copies every readable row into a new encrypted database")
     return 0 if r["ok"] else 1
+
+
+def db_recover(kith, args):
+    from app.store.repair import recover
+
+    r = recover(_damaged_ok_store(kith), args.path)
+    if args.json:
+        print_json(r)
+        return 0
+    lost = {t: v for t, v in r["tables"].items() if v.get("damaged_ranges") or v.get("error") or v.get("missing")}
+    rows = sum(v.get("rows", 0) for t, v in r["tables"].items() if not t.startswith("_"))
+    print(f"recovered {rows:,} rows into {r['path']} (integrity: {r['integrity']}; same key as the database)")
+    for t, v in lost.items():
+        print(f"  {t}: {v.get('rows', 0)} rows; " + ("some rows were unreadable" if v.get("damaged_ranges")
+                                                     else v.get("error") or "missing in the damaged file"))
+    if "salt" in r:
+        print(f"keep {r['salt']} with it: the passphrase needs that salt")
+    print(f"the damaged file is unchanged. To use the recovered one: quit Kith, move {kith.paths.database} aside "
+          f"and put {r['path']} in its place")
+    return 0
 
 
 def db_rekey(kith, args):
@@ -373,7 +423,7 @@ def register(sub) -> None:
     _json_flag(p)
     p.set_defaults(func=search_cmd)
 
-    p = sub.add_parser("db", help="the encrypted database: check, rekey, backup, path")
+    p = sub.add_parser("db", help="the encrypted database: check, recover, rekey, backup, path")
     ds = p.add_subparsers(dest="db_cmd", metavar="VERB", required=True)
     a = ds.add_parser("check", help="integrity, page authentication, key and schema checks")
     _json_flag(a)
@@ -386,6 +436,10 @@ def register(sub) -> None:
     a.add_argument("--force", action="store_true", help="overwrite PATH")
     _json_flag(a)
     a.set_defaults(func=db_backup)
+    a = ds.add_parser("recover", help="copy every readable row of a damaged database into a NEW encrypted file")
+    a.add_argument("path", help="the new database file (must not exist)")
+    _json_flag(a)
+    a.set_defaults(func=db_recover)
     a = ds.add_parser("path", help="where the database file is")
     _json_flag(a)
     a.set_defaults(func=db_path)

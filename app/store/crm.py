@@ -178,6 +178,11 @@ class Companies(Repo):
             if other and other[0] != c.id:
                 raise KithError(f"{c.domain} already belongs to company {other[0]}", hint=f"edit company {other[0]}")
 
+    def people_counts(self) -> dict[int, int]:
+        """company id → number of contacts at it."""
+        return dict(self.conn.execute(
+            "SELECT company_id, count(*) FROM contacts WHERE company_id IS NOT NULL GROUP BY company_id").fetchall())
+
     def add(self, c: Company) -> Company:
         with self.s.transaction():
             self._check(c)

@@ -20,7 +20,7 @@ from app.store import migrations
 
 @dataclass
 class SearchHit:
-    kind: str  # 'contact' | 'note' | 'segment'
+    kind: str  # 'contact' | 'note' | 'segment' | 'action'
     id: int
     meeting_id: int | None
     title: str
@@ -28,11 +28,14 @@ class SearchHit:
     rank: float
 
 
-def _connect(path: Path, key: bytes, *, create: bool):
+def _connect(path: Path, key: bytes, *, create: bool, readonly: bool = False):
     """Open and verify a key. Raises WrongKey (the file untouched) if it does not decrypt."""
     import sqlcipher3
 
-    if create:
+    if readonly:
+        conn = sqlcipher3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, isolation_level=None,
+                                  check_same_thread=False, timeout=30)
+    elif create:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     else:  # mode=rw: never create a file that is not there
         conn = sqlcipher3.connect(
@@ -44,6 +47,11 @@ def _connect(path: Path, key: bytes, *, create: bool):
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError as e:
         conn.close()
+        from app.store.repair import diagnose
+
+        damage = diagnose(path, key, e)
+        if damage is not None:
+            raise damage from None
         if "not a database" in str(e) or "encrypt" in str(e):
             raise K.WrongKey(
                 f"cannot decrypt {path}: wrong key or passphrase (or not a Kith database)",
@@ -83,24 +91,38 @@ def _open_existing(paths: Paths, passphrase, ask) -> tuple[object, K.MasterKey]:
     salt = K.read_salt(paths.key_salt_file)
     if salt is not None:
         pp = K.get_passphrase(passphrase, ask, f"{path} is protected with a passphrase", new=False)
-        cands = [(K.passphrase_key(pp, salt), "salt")]
         pending = K.read_salt(paths.key_salt_file.with_name(paths.key_salt_file.name + ".new"))
+        cands = [(K.passphrase_key(pp, salt), "salt")]
         if pending is not None:  # a passphrase change was interrupted between the rekey and the salt swap
             cands.append((K.passphrase_key(pp, pending), "salt.new"))
+        # created before passphrases were NFC-normalised: the forms as typed (re-keyed to NFC once open)
+        cands += [(k, "salt:legacy") for k in K.legacy_passphrase_keys(pp, salt)]
+        if pending is not None:
+            cands += [(k, "salt.new:legacy") for k in K.legacy_passphrase_keys(pp, pending)]
         try:
             conn, key, label = _try_keys(path, cands)
-        except K.WrongKey:
+        except K.WrongKey as wrong:
             # a move from passphrase to keyring may have died after the rekey, before the salt was removed
             kr = K.Keyring()
             moved = [(k, "keyring") for k in ((kr.get(K.PENDING_USERNAME), kr.get()) if kr.usable else ()) if k]
             if not moved:
-                raise
+                if pending is not None:
+                    raise K.WrongKey(
+                        f"cannot decrypt {path} with this passphrase — a passphrase change (`kith db rekey "
+                        "--passphrase`) was interrupted, so the database may already use the NEW passphrase",
+                        hint="try the new passphrase you chose then (or the old one, if you typed the new); "
+                             "the file was not changed") from None
+                raise wrong
             conn, key, label = _try_keys(path, moved)
             kr.set(key)
             kr.delete(K.PENDING_USERNAME)
             paths.key_salt_file.unlink()
             return conn, K.MasterKey(key, "keyring")
-        if label == "salt.new":
+        if label.endswith(":legacy"):  # move to the NFC key; a crash here leaves either key, both are tried
+            key = K.passphrase_key(pp, pending if label.startswith("salt.new") else salt)
+            conn.execute(K.raw_key_pragma(key, "rekey"))
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if label.startswith("salt.new"):
             K.write_salt(paths.key_salt_file, pending)
             paths.key_salt_file.with_name(paths.key_salt_file.name + ".new").unlink(missing_ok=True)
         return conn, K.MasterKey(key, "passphrase")
@@ -160,12 +182,27 @@ def _create_new(paths: Paths, passphrase, ask) -> tuple[object, K.MasterKey]:
     return conn, master
 
 
-def open_store(paths: Paths, passphrase: str | None = None, ask_passphrase: Callable[[str], str] | None = None) -> "Store":
+def open_store(paths: Paths, passphrase: str | None = None, ask_passphrase: Callable[[str], str] | None = None,
+               *, damaged_ok: bool = False) -> "Store":
+    """``damaged_ok`` (for `kith db check|recover`): a file whose key opens but whose schema state cannot be
+    read is returned as is — not configured, not migrated, nothing written — with ``store.damage`` set."""
     path = paths.database
     exists = path.exists() and path.stat().st_size > 0
     conn, master = (_open_existing if exists else _create_new)(paths, passphrase, ask_passphrase)
     try:
-        migrations.check_not_newer(conn, str(path))  # before any write (journal mode included)
+        try:
+            migrations.check_not_newer(conn, str(path))  # before any write (journal mode included)
+        except Exception as e:  # noqa: BLE001
+            from app.store.repair import damage_error
+
+            damage = damage_error(e)
+            if damage is None:
+                raise
+            if not damaged_ok:
+                raise damage from None
+            store = Store(conn, master, paths)
+            store.damage = damage
+            return store
         _configure(conn)
         migrations.migrate(conn, str(path))
         try:
@@ -186,12 +223,14 @@ class Store:
         from app.store.meetings import Meetings, Notes, Segments
         from app.store.work import Actions, Audit, Exports
         from app.store.suggestions import Suggestions
+        from app.store.vectors import Vectors
 
         self.conn = conn
         self._master = master
         self.paths = paths
         self.path = paths.database
         self._lock = threading.RLock()
+        self.damage: KithError | None = None  # set when opened with damaged_ok on an unreadable schema
         self._sp = itertools.count(1)
         self._db = None
         self.contacts = Contacts(self)
@@ -204,6 +243,7 @@ class Store:
         self.suggestions = Suggestions(self)
         self.audit = Audit(self)
         self.exports = Exports(self)
+        self.vectors = Vectors(self)
 
     @property
     def master_key(self) -> bytes:
@@ -252,11 +292,13 @@ class Store:
     def execute(self, sql: str, params=()):
         return self.conn.execute(sql, params)
 
-    def search(self, query: str, limit: int = 20, prefix: bool = True) -> list[SearchHit]:
-        """FTS5 over people, notes and transcripts; every word must match (the last also as a prefix)."""
-        from app.store.search import search
+    def search(self, query: str, limit: int = 20, prefix: bool = True, match: str = "all",
+               kinds: tuple[str, ...] | None = None, meeting_ids=None) -> list[SearchHit]:
+        """FTS5 over people, notes and transcripts (and action items when asked); with match="all" every word
+        must match (the last also as a prefix), with match="any" the question's content words rank by bm25."""
+        from app.store.search import KINDS, search
 
-        return search(self, query, limit, prefix)
+        return search(self, query, limit, prefix, match, kinds or KINDS, meeting_ids)
 
     def close(self) -> None:
         if self.conn is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -71,12 +72,22 @@ def derive_subkey(master: bytes, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"kith-subkey-v1", info=purpose.encode()).derive(master)
 
 
-def passphrase_key(passphrase: str, salt: bytes) -> bytes:
+def passphrase_key(passphrase: str, salt: bytes, *, normalize: bool = True) -> bytes:
+    """scrypt of the passphrase in Unicode NFC, so "é" typed as one code point or as e + accent is the same."""
     if not passphrase:
         raise KithError("the passphrase is empty", hint="choose a non-empty passphrase")
+    text = unicodedata.normalize("NFC", passphrase) if normalize else passphrase
     return hashlib.scrypt(
-        passphrase.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=KEY_BYTES
+        text.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=KEY_BYTES
     )
+
+
+def legacy_passphrase_keys(passphrase: str, salt: bytes) -> list[bytes]:
+    """Keys of the un-normalised forms (as typed, NFD) that differ from NFC: a database created before
+    passphrases were normalised opens with one of these, and is then re-keyed to the NFC key."""
+    nfc = unicodedata.normalize("NFC", passphrase)
+    forms = [f for f in dict.fromkeys((passphrase, unicodedata.normalize("NFD", passphrase))) if f != nfc]
+    return [passphrase_key(f, salt, normalize=False) for f in forms]
 
 
 # -- keyring ---------------------------------------------------------------------------------
@@ -194,6 +205,8 @@ def get_passphrase(
         )
     if not new:
         value = ask("Kith database passphrase: ")
+    elif callable(getattr(ask, "ask_new", None)):  # a dialog that asks twice and warns (the desktop app)
+        value = ask.ask_new(reason)
     else:
         value = ask("Choose a passphrase for Kith's encrypted database: ")
         if ask("Repeat the passphrase: ") != value:

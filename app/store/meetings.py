@@ -67,6 +67,45 @@ class Meetings(Repo):
             self.get(id)
             self.conn.execute("DELETE FROM meetings WHERE id = ?", (id,))
 
+    def set_source_hash(self, id: int, sha256: str) -> None:
+        with self.s.transaction():
+            self.get(id)
+            self.conn.execute("UPDATE meetings SET source_sha256 = ? WHERE id = ?", (sha256, id))
+
+    def find_by_source_hash(self, sha256: str) -> Meeting | None:
+        rows = self._rows("SELECT * FROM meetings WHERE source_sha256 = ? AND source_sha256 != '' ORDER BY id LIMIT 1",
+                          (sha256,))
+        return self._from(rows[0]) if rows else None
+
+    def clear_ai_output(self, id: int) -> dict:
+        """Drop what an earlier extraction proposed (AI minutes, proposed action items, pending suggestions);
+        what the person wrote or accepted stays. Returns counts."""
+        with self.s.transaction():
+            self.get(id)
+            x = self.conn.execute
+            return {
+                "suggestions": x("DELETE FROM suggestions WHERE meeting_id = ? AND status = 'pending'", (id,)).rowcount,
+                "action_items": x("DELETE FROM action_items WHERE meeting_id = ? AND status = 'proposed'", (id,)).rowcount,
+                "minutes": x("DELETE FROM notes WHERE meeting_id = ? AND author = 'ai'", (id,)).rowcount,
+            }
+
+    def delete_with_derived(self, id: int) -> dict:
+        """Delete a meeting with its transcript, notes, action items, suggestions, briefs, participants and the
+        audit copies of its extractions. The recording (the source audio) is not touched. Returns counts."""
+        with self.s.transaction():
+            m = self.get(id)
+            x = self.conn.execute
+            counts = {t: x(f"SELECT count(*) FROM {t} WHERE meeting_id = ?", (id,)).fetchone()[0]
+                      for t in ("segments", "notes", "action_items", "suggestions", "briefs", "meeting_participants")}
+            audit = [aid for aid, out in x("SELECT id, output FROM audit_log WHERE action = 'extract'").fetchall()
+                     if isinstance(loads(out, None), dict) and loads(out, None).get("meeting_id") == id]
+            counts["audit_log"] = len(audit)
+            for aid in audit:
+                x("DELETE FROM audit_log WHERE id = ?", (aid,))
+            x("DELETE FROM meetings WHERE id = ?", (id,))
+            counts["recording_kept"] = m.recording_id
+        return counts
+
     def add_participant(self, meeting_id: int, contact_id: int, role: str = "attendee") -> None:
         with self.s.transaction():
             self.get(meeting_id)
@@ -253,6 +292,18 @@ class Notes(Repo):
     def delete(self, id: int) -> None:
         with self.s.transaction():
             self.conn.execute("DELETE FROM notes WHERE id = ?", (id,))
+
+    def minutes(self, meeting_id: int) -> list[Note]:
+        """The AI minutes of a meeting (the one answer to "what are its minutes")."""
+        return [n for n in self.for_meeting(meeting_id, kind="minutes") if n.author == "ai"]
+
+    def user_notes(self, meeting_id: int) -> list[Note]:
+        """What the person wrote themselves about a meeting."""
+        return [n for n in self.for_meeting(meeting_id) if n.author == "user"]
+
+    @staticmethod
+    def is_minutes(n: Note) -> bool:
+        return n.kind == "minutes" and n.author == "ai"
 
     def for_meeting(self, meeting_id: int, kind: str | None = None) -> list[Note]:
         if kind is None:

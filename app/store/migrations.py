@@ -58,7 +58,8 @@ def _fts(conn, table: str, columns: list[str], bulk_guard: bool = False) -> None
     )
 
 
-FTS_TABLES = {"segments": ["text", "speaker"], "notes": ["body"], "contacts": ["name", "emails", "title", "notes"]}
+_FTS_M001 = {"segments": ["text", "speaker"], "notes": ["body"], "contacts": ["name", "emails", "title", "notes"]}
+FTS_TABLES = {**_FTS_M001, "action_items": ["text", "owner_text"]}  # every FTS index (m003 adds action items)
 
 
 @migration
@@ -154,7 +155,7 @@ def m001_initial(conn) -> None:
         entity TEXT NOT NULL, local_id INTEGER NOT NULL, target TEXT NOT NULL, remote_id TEXT NOT NULL,
         exported_at TEXT NOT NULL, PRIMARY KEY (entity, local_id, target))""")
     x("CREATE TABLE _fts_bulk (tbl TEXT NOT NULL)")  # empty in every committed state
-    for table, cols in FTS_TABLES.items():
+    for table, cols in _FTS_M001.items():
         _fts(conn, table, cols, bulk_guard=table == "segments")
 
 
@@ -170,6 +171,35 @@ def m002_voice_profiles(conn) -> None:
         meeting_id INTEGER REFERENCES meetings(id) ON DELETE SET NULL,
         created_at TEXT NOT NULL)""")
     conn.execute("CREATE INDEX IF NOT EXISTS voice_profiles_contact ON voice_profiles(contact_id)")
+
+
+@migration
+def m003_meeting_source_hash(conn) -> None:
+    """The sha256 of the file a meeting came from: importing it again finds the meeting (no duplicate)."""
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(meetings)")]
+    if "source_sha256" not in cols:
+        conn.execute("ALTER TABLE meetings ADD COLUMN source_sha256 TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE INDEX IF NOT EXISTS meetings_source_sha256 ON meetings(source_sha256)")
+
+
+@migration
+def m004_ask_vectors(conn) -> None:
+    """Ask (issue 18): sentence embeddings of transcript lines, inside the encrypted file, gone with the
+    segment or meeting (cascade) and dropped when a line's text changes (an erased name, a correction)
+    so no vector keeps what the text no longer says; plus bm25 over action items."""
+    conn.execute("""CREATE TABLE segment_vectors (
+        segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        vector BLOB NOT NULL)""")
+    conn.execute("CREATE INDEX segment_vectors_meeting ON segment_vectors(meeting_id)")  # cascades
+    conn.execute("CREATE INDEX segment_vectors_model ON segment_vectors(model, meeting_id)")  # counts without the BLOBs
+    # a line's vector also encodes the line before it (app.embed.index): both go stale with its text
+    conn.execute("CREATE TRIGGER segments_vec_stale AFTER UPDATE OF text ON segments BEGIN "
+                 "DELETE FROM segment_vectors WHERE segment_id = old.id OR segment_id = "
+                 "(SELECT id FROM segments WHERE meeting_id = old.meeting_id AND idx = old.idx + 1); END")
+    _fts(conn, "action_items", FTS_TABLES["action_items"])
+    conn.execute("INSERT INTO action_items_fts(rowid, text, owner_text) SELECT id, text, owner_text FROM action_items")
 
 
 def _applied(conn) -> list[str]:

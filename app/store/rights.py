@@ -11,7 +11,7 @@ from app.store import keys as K
 from app.store import migrations
 from app.store._util import dumps, loads
 
-REDACTED = "[erased]"
+from app.store.person_scope import REDACTED, meeting_of_audit, name_tokens, scope
 
 
 def _rows(conn, sql: str, params=()) -> list[dict]:
@@ -20,74 +20,70 @@ def _rows(conn, sql: str, params=()) -> list[dict]:
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _needles(c) -> list[str]:
-    out = [c.name.strip()] + list(c.emails) + [p for p in c.phones if len(p) >= 6]
-    return [n for n in out if n and len(n) >= 3]
+def _bind(conn, sc) -> None:
+    """SQL functions over the person's scope: kith_mentions(meeting_id, text), kith_label(meeting_id, speaker)."""
+    conn.create_function("kith_mentions", 2, lambda mid, t: sc.hit(mid, t), deterministic=True)
+    conn.create_function("kith_label", 2, lambda mid, s: int(sc.at(mid).is_label(s)), deterministic=True)
+    conn.create_function("kith_audit_hit", 1, lambda out: sc.hit(meeting_of_audit(out), out), deterministic=True)
 
 
-class _Matcher:
-    """Case-insensitive (Unicode) matching/replacing of a person's identifiers."""
-
-    def __init__(self, needles: list[str]):
-        self.needles = sorted({n.casefold() for n in needles}, key=len, reverse=True)
-        self.rx = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.IGNORECASE)
-
-    def hit(self, text) -> int:
-        if text is None:
-            return 0
-        t = str(text).casefold()
-        return int(any(n in t for n in self.needles))
-
-    def sub(self, text: str) -> str:
-        return self.rx.sub(REDACTED, text)
-
-
-def _mentioning(conn, table: str, col: str, extra: str = "") -> list[dict]:
-    return _rows(conn, f"SELECT * FROM {table} WHERE kith_mentions({col}) {extra}")
+def _events_of(conn, sc) -> dict[int, int]:
+    """calendar event id → one of the person's meetings it belongs to."""
+    out: dict[int, int] = {}
+    for mid in sc.meetings:
+        r = conn.execute("SELECT calendar_event_id FROM meetings WHERE id = ?", (mid,)).fetchone()
+        if r and r[0] is not None:
+            out.setdefault(r[0], mid)
+    return out
 
 
 def export_person(store, contact_id: int) -> dict:
-    """Every record about a person, as JSON-ready data."""
+    """Every record about a person, as JSON-ready data (their own lines and the short forms of their name
+    used in their meetings included)."""
     from app.core.output import to_jsonable
 
     c = store.contacts.get(contact_id)
     conn = store.conn
-    m = _Matcher(_needles(c))
-    conn.create_function("kith_mentions", 1, m.hit, deterministic=True)
-    meetings = []
+    sc = scope(store, contact_id)
+    _bind(conn, sc)
+    roles = {}
     for mt in store.meetings.meetings_with(contact_id):
-        meetings.append({**to_jsonable(mt), "role": store.meetings.participant_roles(mt.id).get(contact_id)})
+        roles[mt.id] = store.meetings.participant_roles(mt.id).get(contact_id)
+    meetings = [{**to_jsonable(store.meetings.get(mid)), "role": roles.get(mid)} for mid in sorted(set(roles) | set(sc.meetings))]
     segs = _rows(conn, "SELECT id, meeting_id, idx AS \"index\", start, \"end\", speaker, text FROM segments "
-                       "WHERE speaker = ? COLLATE NOCASE OR kith_mentions(text) ORDER BY meeting_id, idx", (c.name,))
-    acts = [a for a in store.actions.list() if a.owner_contact_id == contact_id or m.hit(a.owner_text) or m.hit(a.text)]
+                       "WHERE kith_label(meeting_id, speaker) OR kith_mentions(meeting_id, text) ORDER BY meeting_id, idx")
+    acts = [a for a in store.actions.list() if a.owner_contact_id == contact_id
+            or sc.hit(a.meeting_id, a.owner_text) or sc.hit(a.meeting_id, a.text)]
     suggs = [to_jsonable(s) for s in store.suggestions.list(status=None)
-             if m.hit(dumps(s.payload)) or s.payload.get("contact_id") == contact_id]
+             if sc.hit(s.meeting_id, dumps(s.payload)) or s.payload.get("contact_id") == contact_id]
+    ev = _events_of(conn, sc)
     return to_jsonable({
         "format": "kith.person-export/1",
         "contact": c,
         "company": store.companies.get(c.company_id) if c.company_id else None,
+        "name_forms": sorted({w for m in sc.meetings.values() for w in m.words}),
         "meetings": meetings,
         "segments": segs,
         "notes": [{k: r[k] for k in ("id", "meeting_id", "author", "kind", "body", "created_at")}
-                  for r in _mentioning(conn, "notes", "body")],
+                  for r in _rows(conn, "SELECT * FROM notes WHERE kith_mentions(meeting_id, body)")],
         "action_items": acts,
         "suggestions": suggs,
         "calendar_events": [{**r, "attendees": loads(r["attendees"], [])}
-                            for r in _mentioning(conn, "calendar_events", "attendees || title || description")],
+                            for r in _rows(conn, "SELECT * FROM calendar_events")
+                            if sc.hit(ev.get(r["id"]), (r["attendees"] or "") + (r["title"] or "") + (r["description"] or ""))],
         "briefs": [{**r, "contact_ids": loads(r["contact_ids"], []), "data": loads(r["data"], {})}
                    for r in _rows(conn, "SELECT * FROM briefs") if contact_id in loads(r["contact_ids"], [])
-                   or m.hit(r["markdown"]) or m.hit(r["data"])],
+                   or sc.hit(r["meeting_id"], r["markdown"]) or sc.hit(r["meeting_id"], r["data"])],
         "exports": _rows(conn, "SELECT * FROM exports WHERE entity = 'contact' AND local_id = ?", (contact_id,)),
-        "audit_log": [{**r, "output": loads(r["output"])} for r in _mentioning(conn, "audit_log", "output")],
+        "audit_log": [{**r, "output": loads(r["output"])} for r in _rows(conn, "SELECT * FROM audit_log WHERE kith_audit_hit(output)")],
     })
 
 
-def _redact_words(raw: str, name: str) -> str:
-    parts = {t.casefold() for t in re.findall(r"\w+", name) if len(t) > 1}
+def _redact_words(raw: str, forms: set[str]) -> str:
     words = loads(raw, [])
     for w in words:
         text = w[2] if isinstance(w, list) else w.get("text", "")
-        if re.sub(r"\W", "", text).casefold() in parts:
+        if re.sub(r"\W", "", text).casefold() in forms:
             if isinstance(w, list):
                 w[2] = " " + REDACTED
             else:
@@ -96,47 +92,57 @@ def _redact_words(raw: str, name: str) -> str:
 
 
 def erase_person(store, contact_id: int) -> dict:
-    """Erase a person and every derived trace, then scrub freed pages. Returns counts (no names)."""
+    """Erase a person and every derived trace, then scrub freed pages. Returns counts of what changed (no names)."""
     c = store.contacts.get(contact_id)
     conn = store.conn
-    m = _Matcher(_needles(c))
-    conn.create_function("kith_mentions", 1, m.hit, deterministic=True)
-    n: dict[str, int] = {}
+    sc = scope(store, contact_id)
+    _bind(conn, sc)
+    full = name_tokens(c.name)
+    n: dict[str, int] = {"their_meetings": len(sc.meetings),
+                         "name_forms": len({w for m in sc.meetings.values() for w in m.words})}
     with store.transaction():
         x = conn.execute
         n["action_owner"] = x("UPDATE action_items SET owner_contact_id = NULL, owner_text = 'unassigned' "
-                              "WHERE owner_contact_id = ? OR kith_mentions(owner_text)", (contact_id,)).rowcount
-        for table, cols in (("action_items", ["text"]), ("notes", ["body"]), ("meetings", ["title"]),
-                            ("contacts", ["notes", "title"]), ("companies", ["notes"]), ("deals", ["next_step", "title", "notes"]),
-                            ("calendar_events", ["title", "description", "location"])):
+                              "WHERE owner_contact_id = ? OR kith_mentions(meeting_id, owner_text)", (contact_id,)).rowcount
+        for table, cols, mid in (("action_items", ["text"], "meeting_id"), ("notes", ["body"], "meeting_id"),
+                                 ("meetings", ["title"], "id"), ("contacts", ["notes", "title"], "NULL"),
+                                 ("companies", ["notes"], "NULL"), ("deals", ["next_step", "title", "notes"], "NULL")):
             for col in cols:
-                for r in _rows(conn, f"SELECT id, {col} AS v FROM {table} WHERE id != ? AND kith_mentions({col})"
-                               if table == "contacts" else f"SELECT id, {col} AS v FROM {table} WHERE kith_mentions({col})",
-                               (contact_id,) if table == "contacts" else ()):
-                    x(f"UPDATE {table} SET {col} = ? WHERE id = ?", (m.sub(r["v"]), r["id"]))
+                for r in _rows(conn, f"SELECT id, {mid} AS mid, {col} AS v FROM {table} WHERE id != ? "
+                                     f"AND kith_mentions({mid}, {col})", (contact_id if table == "contacts" else -1,)):
+                    x(f"UPDATE {table} SET {col} = ? WHERE id = ?", (sc.at(r["mid"]).sub(r["v"]), r["id"]))
                     n[table] = n.get(table, 0) + 1
-        segs = _rows(conn, "SELECT id, speaker, text, words FROM segments WHERE speaker = ? COLLATE NOCASE "
-                           "OR kith_mentions(speaker) OR kith_mentions(text)", (c.name,))
+        ev = _events_of(conn, sc)
+        for r in _rows(conn, "SELECT id, title, description, location, attendees FROM calendar_events"):
+            m = sc.at(ev.get(r["id"]))
+            if not any(m.hit(r[k]) for k in ("title", "description", "location", "attendees")):
+                continue
+            kept = [a for a in loads(r["attendees"], []) if not m.hit(dumps(a))]
+            x("UPDATE calendar_events SET title = ?, description = ?, location = ?, attendees = ? WHERE id = ?",
+              (m.sub(r["title"]), m.sub(r["description"]), m.sub(r["location"]), dumps(kept), r["id"]))
+            n["calendar_events"] = n.get("calendar_events", 0) + 1
+        segs = _rows(conn, "SELECT id, meeting_id, speaker, text, words FROM segments "
+                           "WHERE kith_label(meeting_id, speaker) OR kith_mentions(meeting_id, speaker) "
+                           "OR kith_mentions(meeting_id, text)")
         for r in segs:
-            speaker = "Them" if m.hit(r["speaker"]) or r["speaker"].casefold() == c.name.casefold() else r["speaker"]
-            words = _redact_words(r["words"], c.name) if m.hit(r["text"]) else r["words"]
+            m = sc.at(r["meeting_id"])
+            speaker = "Them" if m.is_label(r["speaker"]) or m.hit(r["speaker"]) else r["speaker"]
+            words = _redact_words(r["words"], full | set(m.words)) if m.hit(r["text"]) else r["words"]
             x("UPDATE segments SET speaker = ?, text = ?, words = ? WHERE id = ?", (speaker, m.sub(r["text"]), words, r["id"]))
         n["segments"] = len(segs)
-        sugg = [r["id"] for r in _rows(conn, "SELECT id, payload FROM suggestions")
-                if m.hit(r["payload"]) or loads(r["payload"], {}).get("contact_id") == contact_id]
+        sugg = [r["id"] for r in _rows(conn, "SELECT id, meeting_id, payload FROM suggestions")
+                if sc.hit(r["meeting_id"], r["payload"]) or loads(r["payload"], {}).get("contact_id") == contact_id]
         for sid in sugg:
             x("DELETE FROM suggestions WHERE id = ?", (sid,))
         n["suggestions"] = len(sugg)
-        for r in _rows(conn, "SELECT id, attendees FROM calendar_events WHERE kith_mentions(attendees)"):
-            kept = [a for a in loads(r["attendees"], []) if not m.hit(dumps(a))]
-            x("UPDATE calendar_events SET attendees = ? WHERE id = ?", (dumps(kept), r["id"]))
-        briefs = [r["id"] for r in _rows(conn, "SELECT id, contact_ids, markdown, data FROM briefs")
-                  if contact_id in loads(r["contact_ids"], []) or m.hit(r["markdown"]) or m.hit(r["data"])]
+        briefs = [r["id"] for r in _rows(conn, "SELECT id, meeting_id, contact_ids, markdown, data FROM briefs")
+                  if contact_id in loads(r["contact_ids"], []) or sc.hit(r["meeting_id"], r["markdown"])
+                  or sc.hit(r["meeting_id"], r["data"])]
         for bid in briefs:
             x("DELETE FROM briefs WHERE id = ?", (bid,))
         n["briefs"] = len(briefs)
         n["audit_log"] = x("UPDATE audit_log SET output = '{\"redacted\":\"erased person\"}' "
-                           "WHERE kith_mentions(output)").rowcount
+                           "WHERE kith_audit_hit(output)").rowcount
         # the remote ids, sent-fingerprints ("fp:contact") and note links ("note_link:<note>:contact") of this person
         x("DELETE FROM exports WHERE local_id = ? AND (entity IN ('contact', 'fp:contact') "
           "OR entity LIKE 'note\\_link:%:contact' ESCAPE '\\')", (contact_id,))
@@ -152,6 +158,14 @@ def erase_person(store, contact_id: int) -> dict:
         store.audit.record(AuditEntry(actor="user", action="person.erase", output={"contact_id": contact_id}))
     compact(store)
     return n
+
+
+def scrub(store) -> None:
+    """After deleting: merge the search index (deleted terms leave its b-trees), then compact."""
+    with store.transaction():
+        for fts in migrations.FTS_TABLES:
+            store.conn.execute(f"INSERT INTO {fts}_fts({fts}_fts) VALUES ('optimize')")
+    compact(store)
 
 
 def compact(store) -> None:
@@ -205,30 +219,48 @@ def rekey(store, new_passphrase: str | None = None) -> str:
 
 # -- check & backup --------------------------------------------------------------------------
 def check(store) -> dict:
-    conn = store.conn
-    integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    cipher = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
-    fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+    """Integrity, page authentication, search index, schema and which tables are readable.
+    Never raises on damage: each probe runs on its own read-only connection and reports its own error."""
+    from app.store.repair import probe, readable_tables, reader, safe_rows
+
+    rd = reader(store)
+    integrity = safe_rows(rd, "PRAGMA integrity_check")
+    cipher = safe_rows(rd, "PRAGMA cipher_integrity_check")
+    fk = safe_rows(rd, "PRAGMA foreign_key_check")
+    fk_n = 0 if not fk else (len(fk) if not fk[0].startswith("error:") else -1)
     fts_problems = []
-    for t in migrations.FTS_TABLES:
+    for t in migrations.FTS_TABLES:  # FTS5's own check writes nothing but needs a writable handle: the store's
+        if store.damage is not None:
+            status, v = probe(rd, lambda c, t=t: c.execute(f"SELECT count(*) FROM {t}_fts_data").fetchone())
+            if status != "ok":
+                fts_problems.append(f"{t}_fts: {v}")
+            continue
         try:
-            conn.execute(f"INSERT INTO {t}_fts({t}_fts, rank) VALUES ('integrity-check', 1)")
+            store.conn.execute(f"INSERT INTO {t}_fts({t}_fts, rank) VALUES ('integrity-check', 1)")
         except Exception as e:  # noqa: BLE001
             fts_problems.append(f"{t}_fts: {e}")
-    st = migrations.state(conn)
+    status, st = probe(rd, migrations.state)
+    if status != "ok":
+        st = {"user_version": None, "known": len(migrations.MIGRATIONS), "applied": [], "pending": [],
+              "unknown": [], "error": st}
+    tables = readable_tables(rd)
+    bad_pages = sorted({int(m) for line in cipher for m in re.findall(r"page (\d+)", line)})
     result = {
         "path": str(store.path),
         "key": {"mode": store.key_mode, "opens": True},
         "integrity": integrity,
         "cipher_integrity": cipher or ["ok"],
-        "foreign_key_violations": len(fk),
+        "damaged_pages": bad_pages,
+        "tables": tables,
+        "unreadable_tables": sorted(t for t, v in tables.items() if not v["ok"]),
+        "foreign_key_violations": fk_n,
         "fts": fts_problems or ["ok"],
         "migrations": st,
-        "cipher_version": conn.execute("PRAGMA cipher_version").fetchone()[0],
-        "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+        "cipher_version": (safe_rows(rd, "PRAGMA cipher_version") or [""])[0],
+        "journal_mode": (safe_rows(rd, "PRAGMA journal_mode") or [""])[0],
     }
-    result["ok"] = (integrity == ["ok"] and not cipher and not fk and not fts_problems and not st["pending"]
-                    and not st["unknown"])
+    result["ok"] = (integrity == ["ok"] and not cipher and fk_n == 0 and not fts_problems and not st["pending"]
+                    and not st["unknown"] and not st.get("error") and not result["unreadable_tables"])
     return result
 
 
@@ -255,8 +287,18 @@ def backup(store, dest: Path | str, overwrite: bool = False) -> dict:
             src.execute("SELECT sqlcipher_export('kith_backup')")
             src.execute(f"PRAGMA kith_backup.user_version = {int(version)}")
             src.execute("COMMIT")
-        finally:
+        except BaseException as e:  # the real error, not the DETACH's "kith_backup is locked"
+            if src.in_transaction:
+                src.execute("ROLLBACK")
             src.execute("DETACH DATABASE kith_backup")
+            from app.store.repair import damage_error
+
+            damage = damage_error(e) if isinstance(e, Exception) else None
+            if damage is not None:
+                raise KithError(f"the backup stopped: {damage.message}",
+                                hint="a backup copies every page; " + (damage.hint or "")) from e
+            raise
+        src.execute("DETACH DATABASE kith_backup")
     except BaseException:
         part.unlink(missing_ok=True)
         raise
@@ -283,4 +325,4 @@ def backup(store, dest: Path | str, overwrite: bool = False) -> dict:
     return out
 
 
-__all__ = ["export_person", "erase_person", "rekey", "check", "backup", "compact"]
+__all__ = ["export_person", "erase_person", "rekey", "check", "backup", "compact", "scrub"]

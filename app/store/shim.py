@@ -45,3 +45,20 @@ def load_sqlite_utils() -> ModuleType:
 def database(conn) -> "object":
     """A ``sqlite_utils.Database`` on an (encrypted) sqlcipher3 connection."""
     return load_sqlite_utils().Database(conn, execute_plugins=False, recursive_triggers=False)
+
+
+def dump_tables(conn) -> dict[str, list[dict]]:
+    """Every table the user owns, row by row, read through sqlite-utils (FTS indexes and their
+    shadow tables, and the store's own bookkeeping — tables named ``_…`` — are derived data and
+    left out). Bytes become base64 text. Used by ``kith export all``."""
+    import base64
+
+    db = database(conn)
+    fts = set(db.table_names(fts4=True)) | set(db.table_names(fts5=True))
+    out: dict[str, list[dict]] = {}
+    for name in sorted(db.table_names()):
+        if name.startswith(("_", "sqlite_")) or any(name == f or name.startswith(f + "_") for f in fts):
+            continue
+        out[name] = [{c: (base64.b64encode(v).decode("ascii") if isinstance(v, (bytes, bytearray, memoryview)) else v)
+                      for c, v in row.items()} for row in db[name].rows]
+    return out

@@ -11,7 +11,7 @@ from app.core.errors import KithError, NotFound
 from app.store._util import dt, dumps, loads, now_iso, to_date
 from app.store.crm import Repo
 
-KINDS = ("create_contact", "update_contact", "create_company", "update_deal", "action_item")
+KINDS = ("create_contact", "update_contact", "link_contact", "create_company", "update_deal", "action_item")
 CONTACT_FIELDS = ("name", "title", "emails", "phones", "notes", "company_id")
 DEAL_FIELDS = ("title", "stage", "amount", "currency", "next_step", "close_date")
 
@@ -179,6 +179,15 @@ class Suggestions(Repo):
             raise NotFound("the person this suggestion updates is not in the CRM", hint="create the person first")
         fields = self._contact_fields({k: v for k, v in p.items() if k not in ("name", "email", "contact_id")})
         return self._update_contact(c, fields, overwrite, created=False)
+
+    def _apply_link_contact(self, p: dict, overwrite: set) -> dict:
+        """The person confirmed that the one the model named in this meeting is this contact."""
+        c = self.s.contacts.get(int(p["contact_id"]))
+        if p.get("meeting_id"):
+            self.s.meetings.add_participant(int(p["meeting_id"]), c.id, role=p.get("role") or "speaker")
+        out = self._update_contact(c, {k: v for k, v in (p.get("fields") or {}).items() if k in CONTACT_FIELDS},
+                                   overwrite, created=False)
+        return {**out, "applied": ["participant", *out["applied"]]}
 
     def _apply_create_company(self, p: dict, overwrite: set) -> dict:
         name, domain = (p.get("name") or "").strip(), (p.get("domain") or "").strip() or None

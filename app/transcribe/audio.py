@@ -43,6 +43,10 @@ def _open(path: Path):
     if not container.streams.audio:
         container.close()
         raise KithError(f"{path.name} has no audio track")
+    if container.streams.audio[0].codec_context is None:  # e.g. a WAV header naming no known codec
+        container.close()
+        raise KithError(f"{path.name}: its audio track uses no codec Kith can decode",
+                        hint="the file may be damaged; convert it to WAV, MP3, M4A, OGG or FLAC")
     return container
 
 
@@ -60,9 +64,10 @@ def probe(path: Path) -> AudioInfo:
     return AudioInfo(channels=2 if ch == 2 else 1, source_channels=ch, source_rate=rate, duration=dur)
 
 
-def iter_blocks(path: Path, block_seconds: float = 120.0) -> Iterator[np.ndarray]:
+def iter_blocks(path: Path, block_seconds: float = 120.0, damage: dict | None = None) -> Iterator[np.ndarray]:
     """Yield float32 arrays of shape (channels, n) with n = block_seconds·16000 (the last
-    block shorter). Raises KithError if the file cannot be decoded."""
+    block shorter). Raises KithError if the file cannot be decoded, or is mostly undecodable.
+    ``damage`` (optional) receives ``seconds`` decoded, ``declared`` seconds and ``bad`` frames."""
     import av
 
     path = Path(path)
@@ -76,6 +81,7 @@ def iter_blocks(path: Path, block_seconds: float = 120.0) -> Iterator[np.ndarray
         pending: list[np.ndarray] = []
         have = 0
         decoded_any = False
+        good = bad = seen = 0  # audio frames decoded / refused by the decoder; samples handed out
         try:
             frames = container.decode(st)
             while True:
@@ -84,7 +90,10 @@ def iter_blocks(path: Path, block_seconds: float = 120.0) -> Iterator[np.ndarray
                 except StopIteration:
                     frame = None
                 except av.error.InvalidDataError:
+                    bad += 1
                     continue
+                if frame is not None:
+                    good += 1
                 for out in resampler.resample(frame):
                     arr = out.to_ndarray().reshape(-1, nch).T  # packed s16 → (nch, n)
                     pending.append(arr)
@@ -96,6 +105,7 @@ def iter_blocks(path: Path, block_seconds: float = 120.0) -> Iterator[np.ndarray
                         out_block = cat[:, :block].astype(np.float32)
                         del cat
                         pending, have = [rest], rest.shape[1]
+                        seen += block
                         out_block *= 1.0 / 32768.0
                         yield out_block
                 if frame is None:
@@ -104,10 +114,19 @@ def iter_blocks(path: Path, block_seconds: float = 120.0) -> Iterator[np.ndarray
             if not decoded_any:
                 raise KithError(f"{path.name} could not be decoded ({type(e).__name__}: {e})",
                                 hint="the file may be damaged or not audio") from e
-            # a damaged tail: keep what was decoded
+            bad += 1  # a damaged tail: keep what was decoded
+        if damage is not None:
+            dur = float(st.duration * st.time_base) if st.duration is not None and st.time_base is not None else 0.0
+            damage.update(bad=bad, declared=dur, seconds=0.0)
+        if bad and bad >= good:  # mostly garbage (random bytes, a scrambled FLAC): not a recording
+            raise KithError(f"{path.name} is damaged: {bad} of {good + bad} audio frames could not be decoded",
+                            hint="the file may be corrupt or not really audio; nothing was stored")
+        if not decoded_any:
+            raise KithError(f"{path.name} holds no audio samples that could be decoded",
+                            hint="the file may be empty, truncated or not really audio; nothing was stored")
+        if damage is not None:
+            damage["seconds"] = seen / SR + have / SR
         if have:
             out_block = np.concatenate(pending, axis=1).astype(np.float32)
             out_block *= 1.0 / 32768.0
             yield out_block
-        elif not decoded_any:
-            return

@@ -23,14 +23,19 @@ def register(sub) -> None:
 
 def cmd_transcribe(kith, args) -> int:
     from app.core.events import CancelToken
+    from app.core.output import clean, terminal
     from app.transcribe.file import transcribe_file
     from app.transcribe.formats import render
 
+    from app.core.files import check_output, write_private
+
+    if args.output:  # refuse a bad -o now, not after the whole transcription
+        args.output = check_output(args.output, "-o")
     bar = None
     if not args.no_progress and sys.stderr.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=0, unit="s", desc=args.file.name[:30], file=sys.stderr, leave=False,
+        bar = tqdm(total=0, unit="s", desc=clean(args.file.name[:30]), file=terminal(sys.stderr), leave=False,
                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")
 
     def progress(done: float, total: float) -> None:
@@ -52,9 +57,7 @@ def cmd_transcribe(kith, args) -> int:
             bar.close()
     text = render(t, args.format)
     if args.output:
-        tmp = args.output.with_name(args.output.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(args.output)
+        write_private(args.output, text)  # 0600: a transcript is as private as the recording
         print(f"{len(t.segments)} segments, {t.duration:.0f} s, language {t.language} → {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -29,6 +29,9 @@ class LoadedWhisper:
 
 
 def load_whisper(path: Path, threads: int = 2, name: str | None = None) -> LoadedWhisper:
+    from app.core.native import quiet_onnxruntime
+
+    quiet_onnxruntime()  # before faster-whisper's VAD imports onnxruntime: no telemetry files in ~/.cache
     from faster_whisper import WhisperModel
 
     try:

@@ -31,6 +31,9 @@ BLOCK_SECONDS = 60.0
 CUT_SEARCH_SECONDS = 8.0
 SILENT_RMS = 1e-4
 SPLIT_GAP_S = 1.5
+# faster-whisper decode options for files (bench/asr_bench.py measures alternatives against
+# these; change only with a WER no worse than +0.5 points)
+DECODE: dict = {}
 
 
 @dataclass
@@ -97,13 +100,21 @@ def transcribe_file(
     *,
     cache: WhisperCache | None = None,
     block_seconds: float = BLOCK_SECONDS,
-    names: str | None = None,
+    decode: dict | None = None,
+    hotwords: str | None = None,
 ) -> Transcript:
     """Transcribe ``path``. ``model`` is a catalog name, a folder, or a model already
     loaded (``WhisperCache.get``); default ``settings.model``. ``progress(done, total)``
-    is in audio seconds; ``cancel`` is honoured between segments. ``names``: the names the meeting's
-    context expects (:func:`app.transcribe.context.hotwords`); each block's decoding starts from
-    them as its prompt, a bias toward their spellings."""
+    is in audio seconds; ``cancel`` is honoured between segments. ``decode``: extra
+    ``WhisperModel.transcribe`` options over :data:`DECODE` (benches). ``hotwords``: names the
+    meeting's context expects (:func:`app.transcribe.context.hotwords`), a bias toward their spellings:
+    each block's decoding starts from them as its prompt (``initial_prompt``, not faster-whisper's
+    ``hotwords``, which with greedy decoding made it skip a whole 30 s window of speech)."""
+    opts = {**DECODE, **(decode or {})}
+    if hotwords:
+        from app.transcribe.context import names_prompt
+
+        opts["initial_prompt"] = names_prompt(hotwords)
     path = Path(path)
     info = probe(path)  # clear errors for missing/empty/undecodable files, before loading a model
     if isinstance(model, LoadedWhisper):
@@ -133,7 +144,8 @@ def transcribe_file(
     segments: list[Segment] = []
     seen = 0
     report(0.0)
-    for block, last in _lookahead(iter_blocks(path, block_seconds)):
+    damage: dict = {}
+    for block, last in _lookahead(iter_blocks(path, block_seconds, damage=damage)):
         seen += block.shape[1]
         if split is None:
             same = _same_signal(block)
@@ -152,7 +164,7 @@ def transcribe_file(
             piece = buf[:cut]
             if len(piece) and float(np.sqrt(np.mean(piece * piece))) > SILENT_RMS:
                 segs, detected = _run(lw, piece, start, ch, langs.get(ch, lang), settings, cancel,
-                                      lambda t, ch=ch: _tick(done_at, ch, t, report), names)
+                                      lambda t, ch=ch: _tick(done_at, ch, t, report), opts)
                 segments.extend(segs)
                 if detected and langs.get(ch) is None and segs:
                     langs[ch] = detected
@@ -164,6 +176,12 @@ def transcribe_file(
             for ch in [c for c in carry if (c == -1) == split]:
                 carry.pop(ch, None)
                 done_at.pop(ch, None)
+    declared = damage.get("declared") or 0.0
+    if not segments and (damage.get("bad") or (declared > 1.0 and damage.get("seconds", 0.0) < 0.5 * declared)):
+        # damaged and nothing understood in what could be read: refuse rather than store an empty meeting
+        raise KithError(f"{path.name} is damaged: only {damage.get('seconds', 0.0):.1f} s of {declared:.1f} s could be "
+                        "decoded, and no speech was found in them",
+                        hint="the file may be corrupt or truncated; nothing was stored")
     segments.sort(key=lambda s: (s.start, s.channel))
     for i, s in enumerate(segments, 1):
         s.index = i
@@ -215,17 +233,14 @@ def _tick(done_at: dict, ch: int, t: float, report) -> None:
 
 def _run(lw: LoadedWhisper, audio: np.ndarray, offset: float, channel: int, language: str | None,
          settings: TranscribeSettings, cancel: CancelToken | None, on_progress,
-         names: str | None = None) -> tuple[list[Segment], str | None]:
-    from app.transcribe.context import names_prompt
-
+         decode: dict | None = None) -> tuple[list[Segment], str | None]:
     from faster_whisper.vad import VadOptions
 
     vad = VadOptions(min_silence_duration_ms=settings.vad_min_silence_ms, speech_pad_ms=300)
-    gen, info = lw.model.transcribe(
-        audio, language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
-        vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True,
-        initial_prompt=names_prompt(names),  # not ``hotwords``: with greedy decoding they made it skip whole windows
-    )
+    kw = dict(language=language, task="transcribe", beam_size=settings.beam_size, vad_filter=True,
+              vad_parameters=vad, word_timestamps=True, condition_on_previous_text=True)
+    kw.update(decode or {})
+    gen, info = lw.model.transcribe(audio, **kw)
     out = []
     speaker = speaker_for(channel)
     for s in gen:

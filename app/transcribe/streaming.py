@@ -70,6 +70,9 @@ class StreamingTranscriber:
                  speakers: dict[int, str] | None = None, endpoint_silence_ms: int = 500,
                  partial_interval: float = 0.7, max_utterance_s: float = 15.0, lag_threshold_s: float = 3.0,
                  beam_size: int = 1, partials: bool = True):
+        from app.core.native import quiet_onnxruntime
+
+        quiet_onnxruntime()
         from faster_whisper.vad import get_vad_model
 
         self.model = model

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.paths import resource_path
 from app.ui.bridge import EventBridge
 from app.ui.context import UiContext
@@ -36,11 +36,20 @@ def _ask_passphrase_gui(prompt: str) -> str | None:
     return text if ok and text else None
 
 
+def _ask_new_passphrase_gui(reason: str) -> str | None:
+    """A new passphrase: typed twice, with the warning that it cannot be recovered."""
+    from app.ui.qt import QDialog
+    from app.ui.views.settings_privacy import PassphraseDialog
+
+    dlg = PassphraseDialog(None, reason=f"Kith encrypts your data with a passphrase ({reason}).")
+    return dlg.passphrase() if dlg.exec() == QDialog.DialogCode.Accepted else None
+
+
 def build_context(kith: Kith, audio_source_factory=None) -> UiContext:
     """The app's pieces, without a window (tests build views on this)."""
     ensure_qapp()
     if kith.ask_passphrase is None:
-        kith.ask_passphrase = PassphraseBroker(_ask_passphrase_gui)
+        kith.ask_passphrase = PassphraseBroker(_ask_passphrase_gui, ask_new_gui=_ask_new_passphrase_gui)
     tasks = TaskManager(kith)
     bridge = EventBridge(kith.bus)
     if audio_source_factory is None:

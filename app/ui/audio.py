@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.errors import KithError
 
 
@@ -67,14 +67,9 @@ def wav_source_factory(them: Path, you: Path | None = None, realtime: bool = Tru
 
 # -- recordings table (capture leaves registering a recording to its caller) -------------------
 def register_recording(store, path: Path, sample_rate: int, seconds: float, channels: int = 2, state: str = "finished") -> int:
-    from datetime import datetime, timezone
+    from app.store import recordings
 
-    now = datetime.now(timezone.utc).isoformat()
-    with store.transaction():
-        cur = store.execute(
-            "INSERT INTO recordings (path, channels, sample_rate, duration, state, meta, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?)", (str(path), channels, sample_rate, seconds, state, "{}", now, now))
-        return cur.lastrowid
+    return recordings.register(store, path, sample_rate, seconds, channels=channels, state=state)
 
 
 def load_meeting_audio(store, meeting) -> tuple[object, int] | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from app.core.config import save_settings
-from app.core.context import Kith
+from app.context import Kith
 from app.ui.bridge import EventBridge
 from app.ui.tasks import TaskManager
 

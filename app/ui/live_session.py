@@ -22,6 +22,9 @@ from app.ui.qt import QObject, Signal
 
 log = logging.getLogger("kith.ui.live")
 
+# side records of a live recording (app.ui.recovery reads them back after a crash)
+LIVE_META, NOTES, LINE = "kith_live", "notes", "line"
+
 
 @dataclass
 class _Running:
@@ -58,6 +61,10 @@ class LiveSession(QObject):
         self.meeting_id: int | None = None
         self._run: _Running | None = None
         self._process_handle = None
+        # one number per recording: the minutes of the previous meeting may still be written (model
+        # lane) while the next one records; their callbacks only touch the state if it is still theirs
+        self._gen = 0
+        self.stopped_notes = ""
         ctx.bridge.event.connect(self._on_event)
 
     # -- state --------------------------------------------------------------------------
@@ -83,8 +90,9 @@ class LiveSession(QObject):
 
     # -- start ----------------------------------------------------------------------------
     def start(self, event=None, title: str = "") -> None:
-        if self.state not in ("idle",):
+        if self.state not in ("idle", "processing"):  # back-to-back: the previous minutes go on being written
             return
+        self._gen += 1
         self.calendar_event = event
         self.title = title or (event.title if event is not None else f"Meeting {datetime.now():%d %b %H:%M}")
         self.meeting_id = None
@@ -112,20 +120,29 @@ class LiveSession(QObject):
         cs = kith.settings.capture
         finals: list = []
         lock = threading.Lock()
+        holder: dict = {}
 
         def on_event(ev) -> None:
             from app.transcribe.events import FinalSegment
 
             if isinstance(ev, FinalSegment):
+                seg = ev.segment
                 with lock:
-                    finals.append(ev.segment)
+                    finals.append(seg)
+                rec = holder.get("rec")
+                if rec is not None:  # autosaved (encrypted) in the recording: a crash keeps the transcript
+                    rec.note(LINE, start=seg.start, end=seg.end, text=seg.text, speaker=seg.speaker, channel=seg.channel)
 
         st = StreamingTranscriber(lw, cs.sample_rate, on_event=on_event, bus=kith.bus, language=ts.language,
                                   speakers={0: kith.settings.crm.my_name, 1: "Them"},
                                   endpoint_silence_ms=ts.vad_min_silence_ms, beam_size=ts.beam_size)
         rec = Recorder(kith.paths.recordings, derive_subkey(key, "recordings"), sources.mic, sources.system,
                        sample_rate=cs.sample_rate, bus=kith.bus, silence_warning_s=cs.silence_warning_s,
-                       min_free_disk_mb=cs.min_free_disk_mb, meta={"title_set": True})
+                       min_free_disk_mb=cs.min_free_disk_mb,
+                       meta={"title_set": True, LIVE_META: True, "title": self.title,
+                             "calendar_event_id": getattr(self.calendar_event, "id", None),
+                             "started_at": datetime.now(timezone.utc).isoformat()})
+        holder["rec"] = rec
         has = (sources.mic is not None, sources.system is not None)
 
         def feed(frames) -> None:  # capture's writer thread: queue and return
@@ -144,9 +161,17 @@ class LiveSession(QObject):
             raise
         return run
 
+    def autosave_notes(self, text: str) -> None:
+        """Append the notes pad's text to the encrypted recording (the last one wins on recovery)."""
+        r = self._run
+        if r is not None and self.state in ("recording", "paused"):
+            r.recorder.note(NOTES, body=text)
+
     def _started(self, run: _Running) -> None:
         self._run = run
         self._set("recording")
+        if self.notes_text():  # typed before Start
+            self.autosave_notes(self.notes_text())
         for note in getattr(run.sources, "notes", None) or []:
             self.warning.emit(note)
 
@@ -173,6 +198,7 @@ class LiveSession(QObject):
         run = self._run
         self._set("stopping")
         notes = self.notes_text() or ""
+        self.stopped_notes = notes
         event = self.calendar_event
         title = self.title
 
@@ -201,54 +227,43 @@ class LiveSession(QObject):
     def _store_and_process(self, run: _Running, summary, notes: str, title: str, event, process: bool) -> None:
         tasks = self.ctx.tasks
         segments = self.transcript()
+        gen = self._gen
+
+        def current() -> bool:
+            return self._gen == gen
 
         def work(kith, handle):
             from app.meetings.pipeline import ProcessOptions, extract_and_store
-            from app.ui.audio import register_recording
 
-            store = kith.store()
-            ended = datetime.now(timezone.utc)
-            segs_in = [Segment(s.start, s.end, s.text, s.speaker, s.channel, list(s.words)) for s in segments]
-            if summary is not None and segs_in:
-                segs_in = _name_speakers(kith, store, summary, segs_in, event, handle.cancel_token)
-            with store.transaction():
-                rec_id = None
-                if summary is not None:
-                    rec_id = register_recording(store, summary.path, summary.sample_rate, summary.seconds)
-                lang = kith.settings.transcribe.language
-                meeting = store.meetings.add(Meeting(
-                    title=title, started_at=run.started_at, ended_at=ended, recording_id=rec_id,
-                    calendar_event_id=getattr(event, "id", None), language="" if lang == "auto" else lang,
-                    template=kith.settings.crm.default_template, status="transcribed"))
-                segs = store.segments.add_many(meeting.id, segs_in)
-                for a in getattr(event, "attendees", None) or []:
-                    c = store.contacts.find_by_email(a.email) if getattr(a, "email", None) else None
-                    if c is not None:
-                        store.meetings.add_participant(meeting.id, c.id)
-                if notes.strip():
-                    store.notes.add(Note(meeting_id=meeting.id, author="user", body=notes, kind="notes"))
-            tasks.call_soon(lambda mid=meeting.id: self._stored(mid))
+            rec = (summary.path, summary.sample_rate, summary.seconds) if summary is not None else None
+            meeting, segs = save_meeting(kith, kith.store(), title=title, started_at=run.started_at,
+                                         ended_at=datetime.now(timezone.utc), recording=rec, segments=segments,
+                                         notes=notes, event=event, cancel=handle.cancel_token)
+            tasks.call_soon(lambda mid=meeting.id: self._stored(mid, current()))
             if not process:
                 return meeting.id
             extract_and_store(kith, meeting, segs, ProcessOptions(user_notes=notes), tasks.engines, kith.bus, handle.cancel_token)
             return meeting.id
 
         def done(mid: int) -> None:
-            self._process_handle = None
-            self._run = None
-            self._set("idle")
+            if current():
+                self._process_handle = None
+                self._run = None
+                self._set("idle")
             self.processed.emit(mid)
 
         def failed(exc) -> None:
-            self._process_handle = None
-            self._run = None
-            self._set("idle")
+            if current():
+                self._process_handle = None
+                self._run = None
+                self._set("idle")
             self.failed.emit(exc)
 
-        self._process_handle = tasks.model(work, done, failed, name="live-process")
+        self._process_handle = tasks.model(work, done, failed, name="live-process", title=title)
 
-    def _stored(self, meeting_id: int) -> None:
-        self.meeting_id = meeting_id
+    def _stored(self, meeting_id: int, current: bool = True) -> None:
+        if current:
+            self.meeting_id = meeting_id
         self.stored.emit(meeting_id)
 
     @property
@@ -302,14 +317,41 @@ class LiveSession(QObject):
             self.stop(process=False)
 
 
-def _name_speakers(kith, store, summary, segments: list[Segment], event, cancel) -> list[Segment]:
+def save_meeting(kith, store, *, title: str, started_at: datetime, ended_at: datetime, recording, segments: list[Segment],
+                 notes: str, event=None, calendar_event_id: int | None = None, cancel=None):
+    """Store a recorded meeting: the encrypted recording ((path, rate, seconds) or None), the
+    transcript (the "Them" channel split into named voices first), the calendar event's known
+    attendees as participants and the user's notes. Used by Stop and by crash recovery."""
+    from app.ui.audio import register_recording
+
+    segs_in = [Segment(s.start, s.end, s.text, s.speaker, s.channel, list(s.words)) for s in segments]
+    if recording is not None and segs_in:
+        segs_in = _name_speakers(kith, store, recording[0], segs_in, event, cancel)
+    with store.transaction():
+        rec_id = register_recording(store, recording[0], recording[1], recording[2]) if recording is not None else None
+        lang = kith.settings.transcribe.language
+        meeting = store.meetings.add(Meeting(
+            title=title, started_at=started_at, ended_at=ended_at, recording_id=rec_id,
+            calendar_event_id=getattr(event, "id", None) or calendar_event_id, language="" if lang == "auto" else lang,
+            template=kith.settings.crm.default_template, status="transcribed"))
+        segs = store.segments.add_many(meeting.id, segs_in)
+        for a in getattr(event, "attendees", None) or []:
+            c = store.contacts.find_by_email(a.email) if getattr(a, "email", None) else None
+            if c is not None:
+                store.meetings.add_participant(meeting.id, c.id)
+        if notes.strip():
+            store.notes.add(Note(meeting_id=meeting.id, author="user", body=notes, kind="notes"))
+    return meeting, segs
+
+
+def _name_speakers(kith, store, path, segments: list[Segment], event, cancel) -> list[Segment]:
     """After stop: split the "Them" channel of the encrypted recording into named voices
     (the same step `kith process` runs; the transcript survives any failure)."""
     from app.capture.session import read_recording
     from app.speakers import diarize_and_name
 
     try:
-        audio = read_recording(store, summary.path)
+        audio = read_recording(store, path)
     except Exception:  # noqa: BLE001 — keep the live labels
         return segments
     from app.calendar.link import invitees

@@ -26,7 +26,7 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
-from app.ui.widgets import Banner
+from app.ui.widgets import Banner, connect_clicked
 
 # key, label, module, class
 PAGES = [
@@ -39,6 +39,26 @@ PAGES = [
     ("ask", "Ask", "app.ui.views.ask", "AskView"),
     ("settings", "Settings", "app.ui.views.settings", "SettingsView"),
 ]
+
+
+class LockedPage(QWidget):
+    """Shown instead of the pages while the encrypted data cannot be opened."""
+
+    def __init__(self, retry):
+        super().__init__()
+        from app.ui.widgets import button, heading, hbox, muted, vbox
+
+        self.title = heading("Your data is locked", 1)
+        self.message = muted()
+        self.hint = muted()
+        self.retry = button("Try again", retry, name="Try the passphrase again", primary=True)
+        self.setLayout(vbox(None, self.title, self.message, self.hint, hbox(self.retry, None), None, spacing=10))
+        self.setAccessibleName("Your data is locked")
+        self.hide()
+
+    def set_message(self, message: str, hint: str) -> None:
+        self.message.setText(message + " Nothing is lost: your meetings are still on this machine, encrypted.")
+        self.hint.setText(f"→ {hint}" if hint else "")
 
 
 def app_icon(recording: bool = False) -> QIcon:
@@ -80,16 +100,22 @@ class MainWindow(QMainWindow):
         sl.addWidget(brand)
         sl.addSpacing(8)
         sl.addWidget(self.nav, 1)
+        from app.ui.activity import ActivityPanel
+
+        self.activity = ActivityPanel(ctx.tasks)
+        sl.addWidget(self.activity)
         sl.addWidget(self.status)
         self.status.setContentsMargins(12, 0, 8, 0)
 
         self.stack = QStackedWidget()
         self.banner = Banner()
+        self.locked = LockedPage(self.unlock)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(18, 12, 18, 12)
         rl.addWidget(self.banner)
         rl.addWidget(self.stack, 1)
+        rl.addWidget(self.locked, 1)
         central = QWidget()
         cl = QHBoxLayout(central)
         cl.setContentsMargins(0, 0, 0, 0)
@@ -99,6 +125,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         ctx.tasks.task_failed.connect(lambda _h, e: self.show_error(e))
+        ctx.tasks.locked.connect(self.show_locked)
         self._setup_shortcuts()
         self.tray = None
         self._setup_tray()
@@ -108,6 +135,7 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self._deferred = False
         self.painted.connect(lambda: QTimer.singleShot(0, self._load_current))
+        self.painted.connect(lambda: QTimer.singleShot(0, self.offer_recovery))
         ctx.on("suggestions_changed", lambda _v: self.refresh_badges())
         self._notified: set = set()
         self.reminder = QTimer(self, interval=60_000)
@@ -167,6 +195,85 @@ class MainWindow(QMainWindow):
 
         self.ctx.tasks.db(lambda s: len(s.suggestions.list(status="pending")), done, lambda _e: None, name="badge")
 
+    # -- locked data (wrong passphrase, no keyring): say so instead of showing empty pages ------
+    def show_locked(self, exc: BaseException) -> None:
+        from app.ui.errors import describe
+
+        msg, hint = describe(exc)
+        self.locked.set_message(msg, hint)
+        self.stack.hide()
+        self.banner.hide()
+        self.locked.show()
+
+    def unlock(self) -> None:
+        broker = self.ctx.kith.ask_passphrase
+        if hasattr(broker, "reset"):
+            broker.reset()
+        self.locked.hide()
+        self.stack.show()
+        self._load_current()
+        self.offer_recovery()
+
+    # -- a meeting the app did not finish (crash, power loss) -------------------------------
+    def ask_recover(self, question: str) -> bool:
+        from app.ui.qt import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover a meeting", question, parent=self)
+        yes = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+        box.setInformativeText("It becomes a meeting and Kith writes its minutes. “Not now” keeps the recording "
+                               "and asks again next time.")
+        box.exec()
+        return box.clickedButton() is yes
+
+    def offer_recovery(self) -> None:
+        """On start: each unfinished live recording is offered back and becomes a meeting with its notes."""
+        from app.ui.recovery import find_unfinished_meetings
+
+        directory = self.ctx.kith.paths.recordings
+
+        def offer(items) -> None:
+            for item in items:
+                if self.ask_recover(item.question()):
+                    self.recover(item)
+
+        self.ctx.tasks.db(lambda s: find_unfinished_meetings(s, directory), offer, lambda _e: None, name="find-unfinished")
+
+    def recover(self, item) -> None:
+        from app.ui.recovery import recover_as_meeting
+
+        def work(kith, handle):
+            meeting, segs = recover_as_meeting(kith, kith.store(), item, handle.cancel_token)
+            return meeting.id, bool(segs)
+
+        def done(result) -> None:
+            mid, has_transcript = result
+            self.ctx.notify("meetings_changed")
+            self.open_meeting(mid)
+            self.show_info(f"Recovered “{item.title}” ({item.minutes} min) with your notes.",
+                           "Kith is writing its minutes now." if has_transcript else "")
+            if has_transcript:
+                self.write_minutes(mid, item.notes)
+
+        self.ctx.tasks.model(work, done, self.show_error, name="recover-meeting", title=item.title)
+
+    def write_minutes(self, meeting_id: int, notes: str = "") -> None:
+        """Minutes for a stored meeting from its transcript and the user's notes (model lane)."""
+        def work(kith, handle):
+            from app.meetings.pipeline import ProcessOptions, extract_and_store
+
+            store = kith.store()
+            meeting = store.meetings.get(meeting_id)
+            extract_and_store(kith, meeting, store.segments.for_meeting(meeting_id), ProcessOptions(user_notes=notes),
+                              self.ctx.tasks.engines, kith.bus, handle.cancel_token)
+            return meeting_id
+
+        def done(_mid) -> None:
+            self.ctx.notify("meetings_changed")
+            self.ctx.notify("suggestions_changed")
+
+        self.ctx.tasks.model(work, done, self.show_error, name="write-minutes")
+
     # -- messages ----------------------------------------------------------------------
     def show_error(self, exc: BaseException) -> None:
         from app.core.errors import Cancelled
@@ -212,15 +319,15 @@ class MainWindow(QMainWindow):
         self.tray.setToolTip("Kith")
         menu = QMenu(self)
         self.tray_record = QAction("Start recording", self)
-        self.tray_record.triggered.connect(self.toggle_recording)
+        connect_clicked(self.tray_record, self.toggle_recording)
         self.tray_next = QAction("No upcoming meeting", self)
         self.tray_next.setEnabled(False)
         show = QAction("Show Kith", self)
-        show.triggered.connect(lambda: (self.showNormal(), self.raise_(), self.activateWindow()))
+        connect_clicked(show, lambda: (self.showNormal(), self.raise_(), self.activateWindow()))
         compact = QAction("Compact panel", self)
-        compact.triggered.connect(self.toggle_compact)
+        connect_clicked(compact, self.toggle_compact)
         quit_ = QAction("Quit", self)
-        quit_.triggered.connect(self.close)
+        connect_clicked(quit_, self.close)
         for a in (self.tray_record, self.tray_next, None, compact, show, None, quit_):
             menu.addSeparator() if a is None else menu.addAction(a)
         self.tray.setContextMenu(menu)

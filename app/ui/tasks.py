@@ -2,7 +2,7 @@
 
 Two lanes, each one worker thread (cf. Anki's ``taskman``):
 
-* **db** — a serial executor that owns the app's :class:`~app.core.context.Kith` and its
+* **db** — a serial executor that owns the app's :class:`~app.context.Kith` and its
   Store (SQLCipher connection). Every read and write the views make goes through it, in
   order, so the single-threaded Store is only ever touched by one thread.
 * **model** — a serial executor for model work (transcription, extraction, downloads,
@@ -24,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from app.core.context import Kith
+from app.context import Kith
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
 from app.ui.qt import QObject, Qt, Signal
@@ -44,6 +44,7 @@ class TaskHandle:
         self.state = "queued"  # queued | running | done | failed | cancelled
         self.result: Any = None
         self.error: BaseException | None = None
+        self.title = ""  # what the task is about (a meeting's title), for the activity list
         self._last_progress = 0.0
         self._finished = threading.Event()
 
@@ -70,10 +71,12 @@ class TaskHandle:
 
 
 class TaskManager(QObject):
+    task_queued = Signal(object)
     task_started = Signal(object)
     task_progress = Signal(object, float, float, str)
     task_finished = Signal(object)
     task_failed = Signal(object, object)  # handle, exception (when no error callback was given)
+    locked = Signal(object)  # the store could not be opened (wrong passphrase, no keyring): the error
     _post = Signal(object)
 
     def __init__(self, kith: Kith, parent: QObject | None = None):
@@ -94,18 +97,45 @@ class TaskManager(QObject):
     def db(self, fn: Callable[[Any], Any], done: Callable | None = None, error: Callable | None = None,
            name: str = "db") -> TaskHandle:
         """Run ``fn(store)`` on the serial DB thread; ``done(result)`` on the GUI thread."""
-        return self._submit(self._db, "db", name, lambda h: fn(self.kith.store()), done, error)
+        return self._submit(self._db, "db", name, lambda h: fn(self.open_store(self.kith)), done, error)
+
+    def open_store(self, kith: Kith):
+        """``kith.store()``, asking again after a wrong passphrase (up to MAX_PASSPHRASE_TRIES);
+        after the last try the app shows its locked page (``locked``), never empty pages."""
+        from app.store.keys import KeyError_, WrongKey
+
+        broker = kith.ask_passphrase if isinstance(kith.ask_passphrase, PassphraseBroker) else None
+        while True:
+            try:
+                store = kith.store()
+            except WrongKey as e:
+                if broker is None or kith.passphrase:
+                    self.locked.emit(e)
+                    raise
+                if broker.failures < MAX_PASSPHRASE_TRIES:
+                    broker.rejected()
+                if broker.failures >= MAX_PASSPHRASE_TRIES:
+                    err = broker._given_up()
+                    self.locked.emit(err)
+                    raise err from e
+                continue
+            except KeyError_ as e:  # no keyring / no passphrase given: the data is locked, not gone
+                self.locked.emit(e)
+                raise
+            if broker is not None:
+                broker.accepted()
+            return store
 
     def db_kith(self, fn: Callable[[Kith], Any], done: Callable | None = None, error: Callable | None = None,
                 name: str = "db") -> TaskHandle:
         """Like :meth:`db` but hands over the whole Kith (for core functions taking one)."""
-        return self._submit(self._db, "db", name, lambda h: fn(self.kith), done, error)
+        return self._submit(self._db, "db", name, lambda h: (self.open_store(self.kith), fn(self.kith))[1], done, error)
 
     def model(self, fn: Callable[[Kith, TaskHandle], Any], done: Callable | None = None,
-              error: Callable | None = None, name: str = "model") -> TaskHandle:
+              error: Callable | None = None, name: str = "model", title: str = "") -> TaskHandle:
         """Run ``fn(kith, handle)`` on the model thread (own Kith and store connection).
         ``handle.cancel_token`` and ``handle.progress(done, total, detail)`` are for the task."""
-        return self._submit(self._models, "model", name, lambda h: fn(self.model_kith(), h), done, error)
+        return self._submit(self._models, "model", name, lambda h: fn(self.model_kith(), h), done, error, title)
 
     def live(self, fn: Callable[[TaskHandle], Any], done: Callable | None = None, error: Callable | None = None,
              name: str = "live") -> TaskHandle:
@@ -139,13 +169,15 @@ class TaskManager(QObject):
         self._post.emit(fn)
 
     # -- plumbing --------------------------------------------------------------------
-    def _submit(self, executor, lane, name, work, done, error) -> TaskHandle:
+    def _submit(self, executor, lane, name, work, done, error, title: str = "") -> TaskHandle:
         handle = TaskHandle(self, next(self._ids), name, lane)
+        handle.title = title
         if self._closed:
             handle.state = "cancelled"
             return handle
         with self._lock:
             self._active[handle.id] = handle
+        self.task_queued.emit(handle)
 
         def run() -> None:
             handle.state = "running"
@@ -217,35 +249,98 @@ class TaskManager(QObject):
         self._db.shutdown(wait=wait)
 
 
+MAX_PASSPHRASE_TRIES = 5
+
+
 class PassphraseBroker(QObject):
-    """Asks for the database passphrase on the GUI thread on behalf of a worker thread,
-    and remembers the answer for the other lane (never written anywhere)."""
+    """Asks for the database passphrase on the GUI thread on behalf of a worker thread, and
+    remembers the answer for the other lane (never written anywhere).
+
+    The store says structurally what it needs: ``broker(prompt)`` for an existing database,
+    ``broker.ask_new(reason)`` for a new one (typed twice, with the can't-be-recovered
+    warning). After a wrong passphrase :meth:`rejected` forgets it and the next question says
+    "wrong passphrase, try again"; :class:`TaskManager` stops after ``MAX_PASSPHRASE_TRIES``."""
 
     _ask = Signal(str, object)
 
-    def __init__(self, ask_gui: Callable[[str], str | None], parent: QObject | None = None):
+    def __init__(self, ask_gui: Callable[[str], str | None], parent: QObject | None = None,
+                 ask_new_gui: Callable[[str], str | None] | None = None):
         super().__init__(parent)
         self._ask_gui = ask_gui
+        self._ask_new_gui = ask_new_gui
         self._cached: str | None = None
-        self._lock = threading.Lock()
+        self.failures = 0
+        self.declined = False
+        self._lock = threading.RLock()
         self._ask.connect(self._on_ask, Qt.ConnectionType.QueuedConnection)
 
     def _on_ask(self, prompt: str, box: dict) -> None:
         try:
-            box["value"] = self._ask_gui(prompt)
+            box["value"] = box["fn"](prompt)
         finally:
             box["event"].set()
 
-    def __call__(self, prompt: str) -> str:
-        from app.core.errors import KithError
+    def _ask_on_gui(self, fn, prompt: str) -> str | None:
+        from app.ui.qt import QApplication, QThread
 
+        app = QApplication.instance()
+        if app is not None and QThread.currentThread() is app.thread():
+            return fn(prompt)  # already on the GUI thread: ask directly (a queued signal would deadlock)
+        box: dict = {"event": threading.Event(), "value": None, "fn": fn}
+        self._ask.emit(prompt, box)
+        box["event"].wait()
+        return box["value"]
+
+    def prompt(self) -> str:
+        if self.failures:
+            left = MAX_PASSPHRASE_TRIES - self.failures
+            return f"Wrong passphrase, try again ({left} {'try' if left == 1 else 'tries'} left):"
+        return "Kith's data is protected with a passphrase:"
+
+    def _given_up(self):
+        from app.store.keys import KeyError_, WrongKey
+
+        if self.failures >= MAX_PASSPHRASE_TRIES:
+            return WrongKey(f"wrong passphrase ({self.failures} tries)",
+                            hint="Kith cannot open your data without it; press “Try again”, or restart Kith")
+        if self.declined:
+            return KeyError_("no passphrase given", hint="Kith needs the passphrase to open your encrypted data; "
+                             "press “Try again”")
+        return None
+
+    def _get(self, fn, prompt: str) -> str:
         with self._lock:
-            if self._cached is not None and "new" not in prompt.lower() and "again" not in prompt.lower():
+            if self._cached is not None:
                 return self._cached
-            box: dict = {"event": threading.Event(), "value": None}
-            self._ask.emit(prompt, box)
-            box["event"].wait()
-            if not box["value"]:
-                raise KithError("no passphrase given", hint="Kith needs the passphrase to open your encrypted data")
-            self._cached = box["value"]
-            return box["value"]
+            stop = self._given_up()
+            if stop is not None:  # no more dialogs until the user presses "Try again"
+                raise stop
+            value = self._ask_on_gui(fn, prompt)
+            if not value:
+                self.declined = True
+                raise self._given_up()
+            self._cached = value
+            return value
+
+    def __call__(self, _prompt: str) -> str:
+        return self._get(self._ask_gui, self.prompt())
+
+    def ask_new(self, reason: str) -> str:
+        """A NEW passphrase (first start without a keyring): typed twice, with the warning."""
+        return self._get(self._ask_new_gui or self._ask_gui, reason)
+
+    def rejected(self) -> None:
+        """The last answer did not open the database: forget it."""
+        with self._lock:
+            self._cached = None
+            self.failures += 1
+
+    def accepted(self) -> None:
+        self.failures = 0
+
+    def reset(self) -> None:
+        """Try again from the start (the locked page's button)."""
+        with self._lock:
+            self._cached = None
+            self.failures = 0
+            self.declined = False

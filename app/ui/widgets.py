@@ -72,8 +72,17 @@ def button(text: str, slot=None, *, name: str = "", tip: str = "", primary: bool
         b.setProperty("primary", True)
         b.setDefault(False)
     if slot is not None:
-        b.clicked.connect(slot)
+        connect_clicked(b, slot)
     return b
+
+
+def connect_clicked(signal_owner, slot) -> None:
+    """Connect a button's ``clicked`` (or an action's ``triggered``) to ``slot()`` called with NO
+    arguments. Connected directly, Qt passes ``checked=False`` into the slot's first parameter
+    with a default (``stop(process=...)``, ``erase_person(contact_id=...)``), which silently
+    changes what the button does."""
+    sig = signal_owner.triggered if hasattr(signal_owner, "triggered") else signal_owner.clicked
+    sig.connect(lambda *_args: slot())
 
 
 def muted(text: str = "", wrap: bool = True) -> QLabel:

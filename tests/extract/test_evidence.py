@@ -58,11 +58,23 @@ def test_a_wrong_citation_is_moved_to_the_supporting_segment_and_flagged():
     assert d.evidence == [4] and d.flagged and "S4 supports it" in d.flag_reason
 
 
-def test_weak_support_is_flagged_not_silently_kept():
+def test_weak_support_is_never_kept():
+    # "make a display requires an advanced chip" cited to "Okay. And speech recognition?" was kept:
+    # an item must have half its content words in the line it cites, or move to one that has
     raw, tpl = _raw(actions=[{"task": "send the proposal plus contract drafts, invoice samples and references", "owner": "You", "due": "",
                               "seg": [1]}])
-    (a,) = _process(raw, tpl).action_items
-    assert a.flagged and "weak support" in a.flag_reason
+    out = _process(raw, tpl)
+    assert not out.action_items
+    assert out.dropped[0].reason == "the cited words do not support it"
+
+
+def test_an_item_moves_to_the_line_that_supports_it_or_is_dropped():
+    raw, tpl = _raw(decisions=[{"text": "security and access to bank data", "seg": [2]},  # S3 says it
+                               {"text": "make a display requires an advanced chip", "seg": [5]}])
+    out = _process(raw, tpl)
+    (d,) = out.decisions
+    assert d.evidence == [3] and not d.flagged  # the next line: moved, not flagged
+    assert [x.text for x in out.dropped] == ["make a display requires an advanced chip"]
 
 
 def test_signals_people_companies_are_checked_too():
@@ -104,5 +116,20 @@ def test_a_number_missing_from_the_cited_words_is_flagged():
                     "timeline": {"value": "", "seg": []}, "decision_makers": {"value": "", "seg": []},
                     "objections": {"value": "", "seg": []}, "next_step": {"value": "", "seg": []}}
     raw, tpl = _raw(signals=lines_budget)
-    b = _process(raw, tpl).signals["budget"]
+    b = _process(raw, tpl).signals["budget"]  # spoken as words ("fifty thousand"): flagged for review
     assert b.flagged and "45000 not in the cited words" in b.flag_reason
+
+
+def test_a_price_increase_is_not_a_budget():
+    lines = [(1, "Finance flagged the 20% price increase on the new contract.")]
+    tpl = load_template("sales")
+    empty = {k: {"value": "", "seg": []} for k in tpl.signal_keys}
+    raw = raw_schema_for(tpl.signal_keys).model_validate(
+        {"actions": [], "people": [{"name": "Dana", "company": "", "role": "sales representative", "seg": [1]}],
+         "companies": [], "decisions": [], "points": [], "summary": "",
+         "signals": dict(empty, budget={"value": "20%", "seg": [1]})})
+    segs = meeting(lines)
+    out = process_chunk(raw, ChunkView(segs, {s.index: s for s in segs}), find_people(segs, [("Dana", None)], "You"),
+                        tpl, DEMO_DATE)
+    assert "budget" not in out.signals
+    assert [p.role for p in out.people] == [""]  # a job title nobody said is not kept

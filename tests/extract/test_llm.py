@@ -70,7 +70,7 @@ class JunkLlama:
 
 
 def _with_fake(replies) -> tuple[LocalLLM, JunkLlama]:
-    llm = LocalLLM(smollm2_path())
+    llm = LocalLLM(smollm2_path(), sampling="library")  # the fake stands in for create_chat_completion
     fake = JunkLlama(replies)
     llm._llama = fake
     llm._grammar = lambda schema: None  # the fake ignores grammars

@@ -193,8 +193,6 @@ def test_erasing_a_person_removes_their_voice_profile(kith):
     from app.store.rights import erase_person
 
     store = kith.store()
-    P.ensure_schema(store)
-    P.ensure_schema(store)  # idempotent
     keep = store.contacts.add(Contact(name="Keep Me", emails=["keep@x.com"]))
     gone = store.contacts.add(Contact(name="Erase Me", emails=["erase@x.com"]))
     v = np.ones(256, np.float32) / 16
@@ -376,7 +374,7 @@ def test_guests_named_from_greetings_and_mentions_on_a_call(greeting_meeting, se
     me = ("Sam Reed", "sam@kith.test")
     names = hotwords([n for n, _ in GUESTS], [me[0]])  # what the pipeline tells the recogniser
     segs = list(transcribe_file(path, session_paths, TranscribeSettings(),
-                                model=WhisperCache(session_paths).get("tiny.en", 2), names=names).segments)
+                                model=WhisperCache(session_paths).get("tiny.en", 2), hotwords=names).segments)
     out = diarize_and_name(path, segs, attendees=GUESTS, encoder=encoder, me=me)
     lines = "\n".join(f"{s.start:6.1f} {s.speaker:10} {s.text}" for s in out)
     expect = {"diane": "Dana Kim", "raj": "Leo Park", "me": "You"}

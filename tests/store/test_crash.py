@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = r"""
 import sys
 from datetime import datetime, timezone
-from app.core.context import Kith
+from app.context import Kith
 from app.core.domain import Contact, Meeting, Segment, Note
 run = int(sys.argv[1])
 kith = Kith.from_env()

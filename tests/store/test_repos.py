@@ -203,3 +203,15 @@ def test_sqlite_utils_view_and_fts_stays_in_sync(store):
     assert len(store.search("marmalade", limit=100)) == 50
     assert store.conn.execute("SELECT count(*) FROM _fts_bulk").fetchone()[0] == 0
     assert check(store)["fts"] == ["ok"]  # FTS5 integrity-check: index matches the content table
+
+
+def test_minutes_are_the_ai_minutes_notes(store):
+    from datetime import datetime, timezone
+
+    from app.core.domain import Meeting, Note
+
+    m = store.meetings.add(Meeting(title="Sync", started_at=datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)))
+    store.notes.add(Note(meeting_id=m.id, author="user", body="my notes"))
+    ai = store.notes.add(Note(meeting_id=m.id, author="ai", body="## Summary\nWe agreed.", kind="minutes"))
+    assert [n.id for n in store.notes.minutes(m.id)] == [ai.id]
+    assert [n.body for n in store.notes.user_notes(m.id)] == ["my notes"]

@@ -30,7 +30,7 @@ def test_a_misheard_name_is_right_with_the_context(tmp_path, session_paths, tiny
     sf.write(path, np.concatenate([np.zeros(SR // 2, np.float32), audio, np.zeros(SR // 2, np.float32)]), SR)
     plain = normalize(transcribe_file(path, session_paths, settings, model=tiny).text)
     ctx = hotwords(["Kofi Okafor", "Tove Lind", "Marta Rossi"], ["Sam Reed"], ["Northwind Ledger"])
-    named = normalize(transcribe_file(path, session_paths, settings, model=tiny, names=ctx).text)
+    named = normalize(transcribe_file(path, session_paths, settings, model=tiny, hotwords=ctx).text)
     assert "kofi" not in plain and "tove" not in plain, plain  # the case this test is about
     print("without:", " ".join(plain), "\nwith:   ", " ".join(named))
     assert "kofi" in named and "tove" in named, named

@@ -41,10 +41,12 @@ def test_people_edit_and_merge_duplicates(window, ctx, qtbot):
     pane.form.edits["phones"].setText("+1 555 0100")
     pane.save()
     idle(ctx, qtbot)
-    assert db(ctx, lambda s: s.contacts.get(a.id)).phones == ["+1 555 0100"]
-    from app.ui.views.people import merge_contacts
+    saved = db(ctx, lambda s: s.contacts.get(a.id))
+    assert saved.phones == ["+1 555 0100"]
+    assert saved.source == "user"  # an edit in the app is protected from AI suggestions, as in the CLI
+    from app.ops.crm import merge_contacts
 
-    merged = db(ctx, lambda s: merge_contacts(s, a.id, b.id))
+    merged = db(ctx, lambda s: merge_contacts(s, a.id, b.id).value)
     assert set(merged.emails) == {"dana@northwind.example", "dana.w@gmail.example"} and merged.title == "VP Support"
     assert [c.name for c in db(ctx, lambda s: s.contacts.list())] == ["Dana Whitfield"]
 

@@ -121,3 +121,11 @@ def test_export_markdown_from_the_meeting_page(window, ctx, qtbot, tmp_path):
     idle(ctx, qtbot)
     files = list(tmp_path.rglob("*.md"))
     assert files and "Northwind" in "".join(f.read_text() for f in files)
+    # the same file as `kith export markdown --meeting ID` (one implementation): with the transcript
+    from app.cli import main
+
+    mid = meetings.page.meeting_id
+    assert main(["export", "markdown", "--meeting", str(mid), "--out", str(tmp_path / "cli")]) == 0
+    cli_files = sorted((tmp_path / "cli").rglob("*.md"))
+    assert [f.read_text() for f in cli_files] == [f.read_text() for f in sorted(files)]
+    assert "## Transcript" in files[0].read_text() or "Transcript" in files[0].read_text()

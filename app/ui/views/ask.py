@@ -8,39 +8,31 @@ from app.ui.context import UiContext
 from app.ui.qt import QLineEdit, QTextBrowser, QWidget
 from app.ui.widgets import PageHeader, TaskProgress, button, hbox, vbox
 
-NOTHING = "I don't know — nothing in your meetings matches that question."
-
-
 def ask_core(kith, question: str, engines, cancel=None) -> dict:
-    """Model lane: retrieve (FTS over this lane's store connection), then answer with citations."""
-    from app.core.output import to_jsonable
-    from app.meetings.ask import retrieve
+    """Model lane: the one ask operation (app.meetings.ask.ask), as `kith ask --json` gives it."""
+    from app.meetings.ask import ask
 
-    retrieved = retrieve(kith.store(), question)
-    if not retrieved:
-        return {"text": NOTHING, "known": False, "citations": [], "sources": {}}
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    from app.extract.ask import answer_question
+    return ask(kith, question, engines=engines, cancel=cancel)
 
-    llm = engines.get_llm(kith, None)
-    data = to_jsonable(answer_question(question, retrieved, llm))
-    data["sources"] = {s.id: (title, str(d), s.meeting_id, s.speaker, s.text) for title, d, s in retrieved}
-    return data
+
+def _source(text: str, speaker: str, title: str, day, mid, sid) -> str:
+    return (f"<p>“{html.escape(text)}”<br><span style='color:gray'>— {html.escape(speaker or 'speaker')}, "
+            f"<a href='src:{mid}:{sid}'>{html.escape(title)} ({html.escape(str(day or 'undated'))})</a></span></p>")
 
 
 def answer_html(data: dict) -> str:
     out = [f"<p style='font-size:12pt'>{html.escape(data.get('text') or '')}</p>"]
-    sources = data.get("sources") or {}
     cites = data.get("citations") or []
     if cites:
         out.append("<h4>Sources</h4>")
-    for c in cites:
-        sid = c.get("segment_id") if isinstance(c, dict) else c
-        if sid in sources:
-            title, d, mid, speaker, text = sources[sid]
-            out.append(f"<p>“{html.escape(text)}”<br><span style='color:gray'>— {html.escape(speaker or 'speaker')}, "
-                       f"<a href='src:{mid}:{sid}'>{html.escape(title)} ({d})</a></span></p>")
+        out += [_source(c["quote"], c["speaker"], c["meeting_title"], c["meeting_date"], c["meeting_id"], c["segment_id"])
+                for c in cites]
+    elif data.get("unsure"):  # lines were found but the model could not answer from them: show them
+        out.append("<h4>Closest lines</h4>")
+        out += [_source(r["text"], r["speaker"], r["meeting_title"], r["meeting_date"], r["meeting_id"], r["segment_id"])
+                for r in (data.get("retrieved") or []) if r.get("hit")][:5]
+    if data.get("note"):
+        out.append(f"<p style='color:gray'>{html.escape(data['note'])}</p>")
     return "".join(out)
 
 

@@ -89,8 +89,8 @@ class Controls(QWidget):
 
     def set_state(self, state: str) -> None:
         rec = state in ("recording", "paused")
-        self.start_btn.setVisible(state in ("idle",))
-        self.start_btn.setEnabled(state == "idle")
+        self.start_btn.setVisible(state in ("idle", "processing"))
+        self.start_btn.setEnabled(state in ("idle", "processing"))
         self.pause_btn.setVisible(rec)
         self.stop_btn.setVisible(rec or state == "starting")
         self.stop_btn.setEnabled(rec)
@@ -163,6 +163,10 @@ class LiveView(QWidget):
                                       "and these notes together, and your notes are kept as you wrote them.")
         self.notes.setAccessibleName("Your notes")
         self.session.notes_text = self.notes.toPlainText
+        # autosave: 2 s after the last keystroke the notes go into the encrypted recording
+        self.autosave = QTimer(self, interval=2000, singleShot=True)
+        self.autosave.timeout.connect(lambda: self.session.autosave_notes(self.notes.toPlainText()))
+        self.notes.textChanged.connect(self.autosave.start)
         self.stage = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
@@ -199,8 +203,13 @@ class LiveView(QWidget):
 
     # -- actions -------------------------------------------------------------------------
     def start(self, event=None) -> None:
-        if self.session.state != "idle":
+        if self.session.state not in ("idle", "processing"):
             return
+        if self.session.state == "processing":  # the previous meeting is stored; its minutes go on in the background
+            if self.notes.toPlainText() == self.session.stopped_notes:
+                self.notes.clear()
+            if self.title.text().strip() == self.session.title:
+                self.title.clear()
         self.transcript.reset_lines()
         if self.compact is not None:
             self.compact.transcript.reset_lines()
@@ -216,6 +225,7 @@ class LiveView(QWidget):
             self.session.pause()
 
     def stop(self, process: bool = True) -> None:
+        self.autosave.stop()
         self.session.stop(process=process)
 
     def toggle_compact(self) -> None:
@@ -242,7 +252,7 @@ class LiveView(QWidget):
         self.controls.set_state(state)
         if self.compact is not None:
             self.compact.controls.set_state(state)
-        self.title.setEnabled(state == "idle")
+        self.title.setEnabled(state in ("idle", "processing"))
         self.processing.setVisible(state in ("stopping", "processing", "storing"))
         self.cancel_btn.setVisible(state == "processing")
         if state == "starting":
@@ -297,6 +307,10 @@ class LiveView(QWidget):
             self.compact.warning.hide()
 
     def _on_processed(self, meeting_id: int) -> None:
+        if self.session.state != "idle":  # the next meeting is already recording: stay here
+            self.ctx.notify("meetings_changed")
+            self.ctx.notify("suggestions_changed")
+            return
         self.notes.clear()
         self.title.clear()
         self.ctx.notify("meetings_changed")

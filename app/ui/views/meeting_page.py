@@ -277,9 +277,20 @@ class MeetingPage(QWidget):
         value = item.text().strip()
         if item.column() == 1 and value and value != seg.speaker:
             old, mid = seg.speaker, self.meeting_id
-            # rename this voice everywhere in the meeting (a label like "Them" or "Speaker 2")
-            self.ctx.tasks.db(lambda s: s.segments.update_speaker(speaker=value, meeting_id=mid, old_speaker=old),
-                              lambda _n: self.load(mid), name="rename-speaker")
+            # rename this voice everywhere in the meeting — the CLI's `kith speakers rename`: lines, minutes,
+            # action-item owners, the contact as participant and their voice profile
+            def renamed(res) -> None:
+                self.load(mid)
+                self.ctx.notify("actions_changed")
+                if getattr(res, "warning", ""):
+                    self.ctx.show_info(f"Renamed {old} to {value}.", res.warning)
+
+            def rename(store):
+                from app.speakers import rename_speaker
+
+                return rename_speaker(store, mid, old, value)
+
+            self.ctx.tasks.db(rename, renamed, lambda e: (self.ctx.show_error(e), self.load(mid)), name="rename-speaker")
         elif item.column() == 2 and value and value != seg.text:
             seg.text = value
             self.ctx.tasks.db(lambda s: s.segments.update_text(seg.id, value), name="edit-text")
@@ -310,9 +321,8 @@ class MeetingPage(QWidget):
         mid = self.meeting_id
 
         def run(store):
-            from app.export.base import gather
-            from app.export.files import write_format
+            from app.export.service import write_files  # the CLI's `kith export FMT --meeting ID`
 
-            return write_format(fmt, gather(store, meeting_id=mid), Path(folder))
+            return write_files(store, fmt, Path(folder), meeting_id=mid)
 
         self.ctx.tasks.db(run, lambda files: self.ctx.show_info(f"Exported {len(files)} file(s) to {folder}."), name="export")

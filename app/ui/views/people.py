@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date
 
 from app.core.errors import KithError
+from app.ops.crm import edit_company, edit_contact, edit_deal, merge_contacts
 from app.ui.context import UiContext
 from app.ui.qt import (
     QComboBox,
@@ -247,7 +248,7 @@ class ContactsPane(_ListDetail):
         except KithError as e:
             self.ctx.show_error(e)
             return
-        self.ctx.tasks.db(lambda s: s.contacts.update(rec), self.save_done, self.ctx.show_error, name="save-contact")
+        self.ctx.tasks.db(lambda s: edit_contact(s, rec).value, self.save_done, self.ctx.show_error, name="save-contact")
 
     def add_new(self) -> None:
         name, ok = QInputDialog.getText(self, "Add a person", "Name:")
@@ -270,30 +271,7 @@ class ContactsPane(_ListDetail):
         if ok:
             dup = dict(others)[label]
             keep = self.current.id
-            self.ctx.tasks.db(lambda s: merge_contacts(s, keep, dup), lambda c: self.open(c.id), self.ctx.show_error, name="merge")
-
-
-def merge_contacts(store, keep_id: int, dup_id: int):
-    """Fold ``dup`` into ``keep``: emails, phones, empty fields, meetings and action items; then delete ``dup``."""
-    with store.transaction():
-        keep, dup = store.contacts.get(keep_id), store.contacts.get(dup_id)
-        for attr in ("emails", "phones"):
-            merged = list(dict.fromkeys(getattr(keep, attr) + getattr(dup, attr)))
-            setattr(keep, attr, merged)
-        for attr in ("title", "company_id"):
-            if not getattr(keep, attr) and getattr(dup, attr):
-                setattr(keep, attr, getattr(dup, attr))
-        if dup.notes and dup.notes not in keep.notes:
-            keep.notes = (keep.notes + "\n\n" + dup.notes).strip()
-        for m in store.meetings.meetings_with(dup_id):
-            store.meetings.add_participant(m.id, keep_id)
-        for a in store.actions.list(owner=dup_id):
-            a.owner_contact_id = keep_id
-            store.actions.update(a)
-        dup.emails, dup.phones = [], []
-        store.contacts.update(dup)  # free the emails before they move
-        store.contacts.delete(dup_id)
-        return store.contacts.update(keep)
+            self.ctx.tasks.db(lambda s: merge_contacts(s, keep, dup).value, lambda c: self.open(c.id), self.ctx.show_error, name="merge")
 
 
 class CompaniesPane(_ListDetail):
@@ -341,7 +319,7 @@ class CompaniesPane(_ListDetail):
         except KithError as e:
             self.ctx.show_error(e)
             return
-        self.ctx.tasks.db(lambda s: s.companies.update(rec), self.save_done, self.ctx.show_error, name="save-company")
+        self.ctx.tasks.db(lambda s: edit_company(s, rec).value, self.save_done, self.ctx.show_error, name="save-company")
 
     def add_new(self) -> None:
         name, ok = QInputDialog.getText(self, "Add a company", "Name:")
@@ -388,7 +366,7 @@ class DealsPane(_ListDetail):
         except KithError as e:
             self.ctx.show_error(e)
             return
-        self.ctx.tasks.db(lambda s: s.deals.update(rec, source="user"), self.save_done, self.ctx.show_error, name="save-deal")
+        self.ctx.tasks.db(lambda s: edit_deal(s, rec).value, self.save_done, self.ctx.show_error, name="save-deal")
 
     def add_new(self) -> None:
         title, ok = QInputDialog.getText(self, "Add a deal", "Title:")

@@ -2,9 +2,9 @@
 or reject, one or many. Nothing the AI proposes touches the CRM before this."""
 from __future__ import annotations
 
-import copy
 
 from app.meetings.minutes import clock, evidence_of, suggestion_line
+from app.ops.review import apply_edits, decide, editable_fields
 from app.ui.context import UiContext
 from app.ui.qt import (
     QFormLayout,
@@ -21,7 +21,7 @@ from app.ui.qt import (
 from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, hbox, heading, vbox
 
 KIND_LABEL = {"create_contact": "New person", "update_contact": "Update a person", "create_company": "New company",
-              "update_deal": "Deal update", "action_item": "Action item"}
+              "update_deal": "Deal update", "action_item": "Action item", "link_contact": "Same person?"}
 
 
 def load_pending(store) -> list[tuple]:
@@ -31,36 +31,6 @@ def load_pending(store) -> list[tuple]:
         if s.meeting_id and s.meeting_id not in titles:
             titles[s.meeting_id] = store.meetings.get(s.meeting_id).title
         out.append((s, evidence_of(store, s.evidence), titles.get(s.meeting_id, "")))
-    return out
-
-
-def _flatten(payload: dict) -> list[tuple[str, object]]:
-    rows = []
-    for k, v in payload.items():
-        if k in ("action_item_id", "contact_id", "template"):
-            continue
-        if isinstance(v, dict):
-            for k2, v2 in v.items():
-                val = v2.get("value") if isinstance(v2, dict) else v2
-                if not isinstance(val, (dict, list)):
-                    rows.append((f"{k}.{k2}", val))
-        elif not isinstance(v, list):
-            rows.append((k, v))
-    return rows
-
-
-def apply_edits(payload: dict, edits: dict[str, str]) -> dict:
-    out = copy.deepcopy(payload)
-    for key, text in edits.items():
-        if "." in key:
-            k, k2 = key.split(".", 1)
-            cur = out[k].get(k2)
-            if isinstance(cur, dict):
-                cur["value"] = text
-            else:
-                out[k][k2] = text
-        else:
-            out[key] = text or None
     return out
 
 
@@ -157,7 +127,7 @@ class ReviewView(QWidget):
         self.reason.setText(("⚠ " + s.reason) if s.reason else (f"From “{title}”" if title else ""))
         clear_layout(self.form)
         self.edits = {}
-        for key, value in _flatten(s.payload):
+        for key, value in editable_fields(s.payload):
             e = QLineEdit("" if value is None else str(value))
             e.setAccessibleName(key)
             self.edits[key] = e
@@ -178,7 +148,7 @@ class ReviewView(QWidget):
         if row < 0:
             return None
         s = self.items[row][0]
-        changed = {k: e.text() for k, e in self.edits.items() if e.text() != str(dict(_flatten(s.payload)).get(k) or "")}
+        changed = {k: e.text() for k, e in self.edits.items() if e.text() != str(dict(editable_fields(s.payload)).get(k) or "")}
         return apply_edits(s.payload, changed) if changed else None
 
     def decide(self, ids: list[int | None], accept: bool, edited: bool = False) -> None:
@@ -189,17 +159,11 @@ class ReviewView(QWidget):
         payload = self.edited_payload() if edited else None
 
         def run(store):
-            results = []
-            for sid in ids:
-                if accept:
-                    results.append(store.suggestions.accept(sid, payload if len(ids) == 1 else None))
-                else:
-                    store.suggestions.reject(sid)
-            return results
+            return decide(store, ids, accept, payload).value
 
         def done(results) -> None:
             verb = "Accepted" if accept else "Rejected"
-            conflicts = [c for r in results for c in (r.get("conflicts") or [])]
+            conflicts = [c for r in results if r for c in (r.get("conflicts") or [])]
             self.ctx.show_info(f"{verb} {len(ids)} suggestion{'s' if len(ids) != 1 else ''}.",
                                f"{len(conflicts)} value(s) you entered yourself were kept." if conflicts else "")
             self.ctx.notify("suggestions_changed")

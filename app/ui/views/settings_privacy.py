@@ -16,7 +16,7 @@ MIN_PASSPHRASE = 8
 class PassphraseDialog(QDialog):
     """A new passphrase, typed twice. Kith never stores it: forgetting it loses the database."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, reason: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Protect Kith with a passphrase")
         self.first, self.second = QLineEdit(), QLineEdit()
@@ -31,8 +31,9 @@ class PassphraseDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        self.setLayout(vbox(muted("Kith will ask for it each time it starts. It is not stored anywhere: if you forget "
-                                  "it, your meetings cannot be opened."), form, self.problem, buttons))
+        self.warning = muted("Kith will ask for it each time it starts. It is not stored anywhere and cannot be "
+                             "recovered: if you forget it, your meetings cannot be opened.")
+        self.setLayout(vbox(*([muted(reason)] if reason else []), self.warning, form, self.problem, buttons))
 
     def accept(self) -> None:
         a, b = self.first.text(), self.second.text()

@@ -3,7 +3,7 @@ recording (linked to the current event), open action items due soon, recent meet
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from app.ui.context import UiContext
 from app.ui.qt import QFrame, QLabel, QPushButton, QScrollArea, QTextBrowser, QVBoxLayout, QWidget
@@ -22,25 +22,16 @@ def load_today(store, my_name: str = "You", now: datetime | None = None, days: i
     """Runs on the DB thread."""
     from app.calendar.repo import CalendarRepo
 
-    now = now or datetime.now().astimezone()
-    start = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo).astimezone(timezone.utc)
-    data = TodayData()
-    repo = CalendarRepo(store)
-    data.calendars = len(repo.list_sources())
-    for ev in repo.events_between(start, start + timedelta(days=days)):
-        md = None
-        saved = repo.get_brief(ev.id) if ev.id is not None else None
-        if saved:
-            md = saved.get("markdown")
-        else:
-            try:
-                from app.brief.build import collect
-                from app.brief.render import to_markdown
+    from app.brief.render import to_markdown
+    from app.brief.service import BriefOptions, todays_briefs
 
-                md = to_markdown(collect(store, ev, my_name=my_name, self_emails=repo.self_emails()))
-            except Exception:  # noqa: BLE001 — a brief that cannot be built must not hide the event
-                md = None
-        data.events.append((ev, md))
+    now = now or datetime.now().astimezone()
+    data = TodayData()
+
+    data.calendars = len(CalendarRepo(store).list_sources())
+    # the same briefs as `kith today`: stored ones reused while their facts are unchanged
+    for ev, brief in todays_briefs(store, BriefOptions(my_name=my_name), now=now, days=days):
+        data.events.append((ev, to_markdown(brief) if brief is not None else None))
     soon = date.today() + timedelta(days=7)
     titles: dict[int, str] = {}
     for a in store.actions.list(status="open"):

@@ -1,4 +1,4 @@
-"""The composition root of the core: paths, settings, event bus and a lazily opened store.
+"""The composition root (above every layer, see docs/ARCHITECTURE.md): paths, settings, event bus and a lazily opened store.
 
 The CLI builds one from the environment (:meth:`Kith.from_env`); tests and the UI build
 one explicitly. Nothing else reads the environment.
@@ -44,6 +44,11 @@ class Kith:
         if self._store is None:
             from app.store.db import open_store
 
+            if self.paths.database.is_dir():
+                from app.core.errors import KithError
+
+                raise KithError(f"{self.paths.database} is a folder, not Kith's database",
+                                hint="move the folder aside (Kith then starts a new, empty database)")
             self.paths.ensure()
             self._store = open_store(self.paths, passphrase=self.passphrase, ask_passphrase=self.ask_passphrase)
         return self._store
