@@ -197,7 +197,8 @@ def choose_names(
         mine = {x.casefold() for x in me if x}
         attendees = [(n, e) for n, e in attendees if n.casefold() not in mine and (e or "").casefold() not in mine]
     people = list(attendees)
-    if user_among_labels and me is not None and me[0]:
+    user_known = bool(me is not None and me[0] and me[0].casefold() != "you")  # "You" is the unset default
+    if user_among_labels and user_known and attendees:
         people.append((me[0], me[1] or ""))  # a mono recording: the user is one of the voices
     cands: dict[str, dict[str, Candidate]] = {lab: {} for lab in labels}
     excluded: dict[str, set[str]] = {lab: set() for lab in labels}
@@ -237,7 +238,7 @@ def choose_names(
     chosen = _assign(cands)
     if me is not None and people:
         _eliminate(chosen, labels, people, excluded)
-    if user_among_labels and me is not None and me[0]:
+    if user_among_labels and user_known:
         for lab, ch in chosen.items():
             if ch.name.casefold() == me[0].casefold():
                 chosen[lab] = NameChoice(lab, "You", ch.how, ch.score, ch.contact_id)

@@ -325,6 +325,10 @@ def test_thanks_names_the_previous_speaker():
     got = _named(segs, ["Speaker 1", "Speaker 2"], attendees=[GUESTS[0]], me=("Leo Park", "leo@northwind.io"),
                  user_among_labels=True)
     assert got == {"Speaker 1": ("You", "addressed"), "Speaker 2": ("Dana Kim", "addressed")}
+    # one voice on a mono file and no attendees: the user's default name is no evidence
+    one = _script([("Speaker 1", "The budget is approved.")], channel=-1)
+    assert _named(one, ["Speaker 1"], me=("You", ""), user_among_labels=True) == {}
+    assert _named(one, ["Speaker 1"], me=("Leo Park", ""), user_among_labels=True) == {}
 
 
 def test_exclusion_and_the_attendees_left():
