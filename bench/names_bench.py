@@ -1,4 +1,4 @@
-"""Name error rate with and without the meeting's context (faster-whisper ``hotwords``).
+"""Name error rate with and without the meeting's context (as the initial prompt, and as ``hotwords``).
 
     .venv/bin/python bench/names_bench.py [--model tiny.en] [--voices en-us,en-gb+f2]
 
@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.transcribe.context import hotwords, names_prompt  # noqa: E402
+
 # short or unusual first names (several of them misheard by tiny.en on espeak speech) and common ones
 NAMES = ["Kofi", "Tove", "Zoe", "Wren", "Ilse", "Anouk", "Ines", "Jo", "Dana", "Leo", "Nia", "Ravi", "Siobhan", "Kai"]
 OTHERS = ["Marta Rossi", "Hugo Lind", "Priya Shah"]
@@ -40,9 +42,15 @@ def speak(text: str, voice: str):
     return decode_audio(io.BytesIO(wav), sampling_rate=16000)
 
 
-def run(lw, audio, hotwords):
+MODES = ("before", "hotwords", "prompt")
+
+
+def run(lw, audio, names, mode="prompt"):
+    """Decode like app.transcribe.file does; ``names`` go in as hotwords or as the initial prompt."""
+    kw = {} if not names or mode == "before" else ({"hotwords": names} if mode == "hotwords" else
+                                                   {"initial_prompt": names_prompt(names)})
     segs, _ = lw.model.transcribe(audio, language="en", task="transcribe", beam_size=1, vad_filter=True,
-                                  word_timestamps=True, condition_on_previous_text=True, hotwords=hotwords)
+                                  word_timestamps=True, condition_on_previous_text=True, **kw)
     return " ".join(s.text.strip() for s in segs)
 
 
@@ -68,44 +76,41 @@ def main(argv=None) -> int:
     ap.add_argument("--names", default=",".join(NAMES))
     a = ap.parse_args(argv)
     from app.core.paths import Paths
-    from app.transcribe.context import hotwords
     from app.transcribe.engine import WhisperCache
 
     lw = WhisperCache(Paths.from_env(dict(os.environ))).get(a.model, 2)
     voices, names = a.voices.split(","), a.names.split(",")
-    tot = {"before": [0, 0], "after": [0, 0]}
+    tot = {m: [0, 0] for m in MODES}
     print(f"model {a.model}; voices {voices}; {len(names)} names x {len(LINES)} lines x {len(voices)} voices "
           "(machine shared with other jobs: figures are counts, not timings)")
     for n in names:
         ctx = hotwords([f"{n} Okafor", *OTHERS], ["Sam Reed"], ["Northwind Ledger"])
-        miss = {"before": 0, "after": 0}
+        miss = {m: 0 for m in MODES}
         said = 0
         for v in voices:
             for line in LINES:
                 audio = speak(line.format(n=n), v)
                 k = line.count("{n}")
                 said += k
-                for key, hw in (("before", None), ("after", ctx)):
-                    got = words(run(lw, audio, hw)).count(n.lower())
+                for key in MODES:
+                    got = words(run(lw, audio, ctx, key)).count(n.lower())
                     miss[key] += max(0, k - got)
         for key in tot:
             tot[key][0] += miss[key]
             tot[key][1] += said
-        print(f"  {n:8} said {said:2}  missed before {miss['before']:2}  after {miss['after']:2}")
-    ctl = {"before": [0, 0], "after": [0, 0]}
+        print(f"  {n:8} said {said:2}  missed " + "  ".join(f"{m} {miss[m]:2}" for m in MODES), flush=True)
+    ctl = {m: [0, 0] for m in MODES}
     ctx = hotwords(["Kofi Okafor", *OTHERS], ["Sam Reed"], ["Northwind Ledger"])
     for v in voices:
         for line in CONTROL:
             audio = speak(line, v)
-            for key, hw in (("before", None), ("after", ctx)):
-                e, n = wer(line, run(lw, audio, hw))
+            for key in MODES:
+                e, n = wer(line, run(lw, audio, ctx, key))
                 ctl[key][0] += e
                 ctl[key][1] += n
-    b, f = (tot[k][0] / max(tot[k][1], 1) for k in ("before", "after"))
-    cb, cf = (ctl[k][0] / max(ctl[k][1], 1) for k in ("before", "after"))
-    print(f"name error rate: before {b:.1%} ({tot['before'][0]}/{tot['before'][1]})  "
-          f"after {f:.1%} ({tot['after'][0]}/{tot['after'][1]})")
-    print(f"control WER (no names): before {cb:.1%}  after {cf:.1%}")
+    print("name error rate: " + "  ".join(f"{m} {tot[m][0] / max(tot[m][1], 1):.1%} ({tot[m][0]}/{tot[m][1]})"
+                                          for m in MODES))
+    print("control WER (no names): " + "  ".join(f"{m} {ctl[m][0] / max(ctl[m][1], 1):.1%}" for m in MODES))
     return 0
 
 

@@ -53,6 +53,12 @@ _GREET = re.compile(r"\b(?:[Hh]i|[Hh]ello|[Hh]ey|[Ww]elcome(?: back)?|[Gg]ood (?
 _GREET_WORDS = r"(?:[Hh]i|[Hh]ello|[Hh]ey|[Ww]elcome(?: back)?|[Gg]ood (?:morning|afternoon|evening))[,]?\s+"
 _GREET_BOTH = re.compile(_GREET_WORDS + _NAME + r",?\s+and\s+")  # "Hi Dana and Leo": both names
 _GREET_AND = re.compile(_GREET_WORDS + r"[A-Z][a-z]+,?\s+and\s+" + _NAME + r"(?=\s*[,.!?;]|\s*$)")
+# a name used about or to someone else: "Leo is right", "as Dana said", "ask Dana", "thanks Dana"
+# (a bare name is not enough: a garbled self-introduction, "Mrs. Maria from Acme", is still one)
+_THIRD_AFTER = re.compile(r"(?:'s\b|\s+(?:is|was|said|says|will|would|can|could|has|had|mentioned|thinks|agrees|"
+                          r"wants|needs|asked|told|and I|did|does)\b|\s*,\s+(?:can|could|would|will|do|what|how|please)\b)")
+_THIRD_BEFORE = re.compile(r"(?i:\b(?:as|ask|asked|tell|told|with|thanks|thank you|hi|hello|hey|welcome|to|for|like|"
+                           r"agree with|and)\s+)$")
 _SELF = re.compile(r"(?i:\b(?:i'm|i am|this is|my name is|my name's|it's|it is|call me))\s+$")
 _THANKS = re.compile(r"^\W*(?:[Tt]hanks|[Tt]hank you)(?: (?:so|very) much)?[,]?\s+" + _NAME + r"(?=\s*[,.!?;]|\s*$|\s+for\b)")
 _ANSWER = re.compile(r"^\W*(?:yes|yeah|yep|sure|of course|absolutely|definitely|no|nope|okay|ok|right|i will|i'll|"
@@ -133,8 +139,9 @@ def addressings(segments: list[Segment], window_s: float = 5.0) -> list[tuple[in
 
 
 def mentions(segments: list[Segment], people: list[str]) -> list[tuple[int, str]]:
-    """(segment position, person) for every person a segment's speaker addresses or names — other
-    than in their own self-introduction. ``people`` are full names; the first name is enough."""
+    """(segment position, person) for every person a segment's speaker addresses or talks about
+    ("Leo is right", "as Dana said", "Dana, can you…") — not their own introduction, not a bare
+    name. ``people`` are full names; the first name is enough."""
     intro_at = {(i, n.casefold()) for i, n in introductions(segments)}
     out = []
     for i, s in enumerate(segments):
@@ -145,7 +152,8 @@ def mentions(segments: list[Segment], people: list[str]) -> list[tuple[int, str]
                 continue
             for k in (k for k in keys if len(k) > 1):
                 hits = [m for m in re.finditer(r"(?<![\w])" + re.escape(k) + r"(?![\w])", text)
-                        if not _SELF.search(text[:m.start()])]
+                        if not _SELF.search(text[:m.start()])
+                        and (_THIRD_AFTER.match(text[m.end():]) or _THIRD_BEFORE.search(text[:m.start()]))]
                 if hits:
                     out.append((i, full))
                     break
@@ -189,7 +197,8 @@ def choose_names(
         mine = {x.casefold() for x in me if x}
         attendees = [(n, e) for n, e in attendees if n.casefold() not in mine and (e or "").casefold() not in mine]
     people = list(attendees)
-    if user_among_labels and me is not None and me[0]:
+    user_known = bool(me is not None and me[0] and me[0].casefold() != "you")  # "You" is the unset default
+    if user_among_labels and user_known and attendees:
         people.append((me[0], me[1] or ""))  # a mono recording: the user is one of the voices
     cands: dict[str, dict[str, Candidate]] = {lab: {} for lab in labels}
     excluded: dict[str, set[str]] = {lab: set() for lab in labels}
@@ -229,7 +238,7 @@ def choose_names(
     chosen = _assign(cands)
     if me is not None and people:
         _eliminate(chosen, labels, people, excluded)
-    if user_among_labels and me is not None and me[0]:
+    if user_among_labels and user_known:
         for lab, ch in chosen.items():
             if ch.name.casefold() == me[0].casefold():
                 chosen[lab] = NameChoice(lab, "You", ch.how, ch.score, ch.contact_id)

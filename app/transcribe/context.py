@@ -1,9 +1,11 @@
 """The names a meeting's context tells the speech model to expect.
 
-faster-whisper's ``hotwords`` puts a short text in the decoder's "previous text" slot of every
-30 s window, which biases it toward those spellings: on espeak-ng speech tiny.en hears "Kofi" as
-"Coffee", "Tove" as "Tom", "Zoe" as "Loli" without it, and gets them right with it
-(bench/names_bench.py). The list is bounded (whisper keeps at most half its 448-token context for
+The list goes into the decoder's "previous text" slot at the start of every block the file
+transcriber decodes (whisper's ``initial_prompt``), which biases it toward those spellings: on
+espeak-ng speech tiny.en hears "Kofi" as "Coffee", "Tove" as "Tom", "Zoe" as "Loli" without it, and
+gets them right with it (bench/names_bench.py). faster-whisper's own ``hotwords`` (the same text
+in every 30 s window) helps names as much, but with greedy decoding it made the decoder skip a
+whole window of speech on a scripted call — words lost — so it is not used. The list is bounded (whisper keeps at most half its 448-token context for
 the prompt; a long list also dilutes the bias), deduplicated, attendees first.
 """
 from __future__ import annotations
@@ -40,3 +42,9 @@ def hotwords(*groups: Iterable[str], max_names: int = MAX_NAMES, max_chars: int 
             out.append(name)
             size += len(name) + 2
     return ", ".join(out) or None
+
+
+def names_prompt(names: str | None) -> str | None:
+    """The names as a decoder prompt (whisper's ``initial_prompt``): a plain list ending like a
+    sentence, so the transcript that follows starts fresh."""
+    return f"{names}." if names else None

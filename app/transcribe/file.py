@@ -107,10 +107,14 @@ def transcribe_file(
     loaded (``WhisperCache.get``); default ``settings.model``. ``progress(done, total)``
     is in audio seconds; ``cancel`` is honoured between segments. ``decode``: extra
     ``WhisperModel.transcribe`` options over :data:`DECODE` (benches). ``hotwords``: names the
-    meeting's context expects (:func:`app.transcribe.context.hotwords`), a bias toward their spellings."""
+    meeting's context expects (:func:`app.transcribe.context.hotwords`), a bias toward their spellings:
+    each block's decoding starts from them as its prompt (``initial_prompt``, not faster-whisper's
+    ``hotwords``, which with greedy decoding made it skip a whole 30 s window of speech)."""
     opts = {**DECODE, **(decode or {})}
     if hotwords:
-        opts["hotwords"] = hotwords
+        from app.transcribe.context import names_prompt
+
+        opts["initial_prompt"] = names_prompt(hotwords)
     path = Path(path)
     info = probe(path)  # clear errors for missing/empty/undecodable files, before loading a model
     if isinstance(model, LoadedWhisper):

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from .scripts import ADDRESS_MEETING, DER_MEETINGS, INTRO_MEETING
+from .scripts import ADDRESS_MEETING, DER_MEETINGS, GREETING_MEETING, INTRO_MEETING
 from .synth import render, write
 
 
@@ -74,3 +74,8 @@ def intro_meeting(meetings_dir):
 @pytest.fixture(scope="session")
 def address_meeting(meetings_dir):
     return _two_channel(meetings_dir, "address", ADDRESS_MEETING)
+
+
+@pytest.fixture(scope="session")
+def greeting_meeting(meetings_dir):
+    return _two_channel(meetings_dir, "greeting", GREETING_MEETING)

@@ -72,3 +72,15 @@ ADDRESS_MEETING = [
     ("ana", "Sure, I can do that this week. " + SENTENCES[3], 1),
     ("raj", " ".join(SENTENCES[12:14]), 1),
 ]
+
+# naming from the meeting's own evidence: the host greets each guest, a guest thanks the host by
+# name, one guest names the other; nobody introduces themself (attendees Dana Kim, Leo Park; user Sam)
+GREETING_MEETING = [
+    ("me", "Good morning. Hi Dana, good to have you.", 0),
+    ("diane", "Good morning, thanks Sam. Happy to be here. " + SENTENCES[0], 1),
+    ("me", "And hello Leo.", 0),
+    ("raj", "Hi. Thanks for setting this up, Sam. " + " ".join(SENTENCES[5:7]), 1),
+    ("diane", "Leo is right about the contract. " + " ".join(SENTENCES[10:12]), 1),
+    ("raj", " ".join(SENTENCES[12:14]), 1),
+    ("me", "Thank you both, I will send the summary today.", 0),
+]

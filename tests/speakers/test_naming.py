@@ -325,6 +325,10 @@ def test_thanks_names_the_previous_speaker():
     got = _named(segs, ["Speaker 1", "Speaker 2"], attendees=[GUESTS[0]], me=("Leo Park", "leo@northwind.io"),
                  user_among_labels=True)
     assert got == {"Speaker 1": ("You", "addressed"), "Speaker 2": ("Dana Kim", "addressed")}
+    # one voice on a mono file and no attendees: the user's default name is no evidence
+    one = _script([("Speaker 1", "The budget is approved.")], channel=-1)
+    assert _named(one, ["Speaker 1"], me=("You", ""), user_among_labels=True) == {}
+    assert _named(one, ["Speaker 1"], me=("Leo Park", ""), user_among_labels=True) == {}
 
 
 def test_exclusion_and_the_attendees_left():
@@ -359,3 +363,25 @@ def test_the_issue_meeting_names_both_guests():
     ])
     assert _named(segs, ["Speaker 1", "Speaker 2"], attendees=GUESTS, me=ME) == {
         "Speaker 1": ("Dana Kim", "addressed"), "Speaker 2": ("Leo Park", "addressed")}
+
+
+def test_guests_named_from_greetings_and_mentions_on_a_call(greeting_meeting, session_paths, encoder):
+    """A two-channel call during an event inviting Dana and Leo, with the user's name known:
+    nobody introduces themself, but the host greets each guest by name, a guest thanks the host,
+    and one guest names the other — both far voices get their names, every word kept."""
+    from app.core.config import TranscribeSettings
+    from app.transcribe.context import hotwords
+    from app.transcribe.engine import WhisperCache
+    from app.transcribe.file import transcribe_file
+
+    path, ref = greeting_meeting
+    me = ("Sam Reed", "sam@kith.test")
+    names = hotwords([n for n, _ in GUESTS], [me[0]])  # what the pipeline tells the recogniser
+    segs = list(transcribe_file(path, session_paths, TranscribeSettings(),
+                                model=WhisperCache(session_paths).get("tiny.en", 2), hotwords=names).segments)
+    out = diarize_and_name(path, segs, attendees=GUESTS, encoder=encoder, me=me)
+    lines = "\n".join(f"{s.start:6.1f} {s.speaker:10} {s.text}" for s in out)
+    expect = {"diane": "Dana Kim", "raj": "Leo Park", "me": "You"}
+    for s, e, who, ch in ref:
+        assert _speaker_at(out, s, e, ch) == expect[who], (who, s, print(lines))
+    assert " ".join(x.text for x in out).split() == " ".join(x.text for x in segs).split()
