@@ -38,6 +38,7 @@ def files(tmp_path):
     return t, bad
 
 
+@pytest.mark.slow  # a full extraction with the plumbing model
 def test_failed_extraction_leaves_a_meeting_reprocess_finishes(smol, files, engines):
     t, bad = files
     with pytest.raises(ExtractionFailed) as e:
@@ -54,6 +55,7 @@ def test_failed_extraction_leaves_a_meeting_reprocess_finishes(smol, files, engi
     assert len(store.meetings.list()) == 1
 
 
+@pytest.mark.slow  # a full extraction with the plumbing model
 def test_reprocess_replaces_ai_output_keeps_the_persons_work_and_survives_a_failure(smol, files, engines):
     t, bad = files
     res = process_file(smol, t, ProcessOptions(), engines=engines)
@@ -89,6 +91,7 @@ def test_cancelled_extraction_leaves_a_resumable_meeting(smol, files, engines):
     assert store.notes.for_meeting(m.id) == []
 
 
+@pytest.mark.slow  # a full extraction with the plumbing model
 def test_kill_9_during_extraction_then_reprocess(smol, files, kith_home, tmp_path):
     t, _ = files
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KITH_HOME": str(kith_home)}
