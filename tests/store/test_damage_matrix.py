@@ -131,7 +131,7 @@ def test_damaged_page_two_is_recovered_with_every_readable_row(healthy, kith_hom
 
     keyring.set_keyring(fail.Keyring())
     monkeypatch.setenv("KITH_PASSPHRASE", "matrix pass")
-    paths = _install(healthy, kith_home, "bit_in_page_2")
+    _install(healthy, kith_home, "bit_in_page_2")
     assert main(["db", "check", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["damaged_pages"] == [2] and report["unreadable_tables"]
