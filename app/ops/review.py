@@ -9,18 +9,50 @@ from app.ops.changes import Kind, OpChanges, OpResult
 # what accepting a suggestion of each kind can change
 _TOUCHES = {
     "create_contact": (Kind.CONTACTS, Kind.MEETINGS, Kind.ACTIONS),
+    "link_contact": (Kind.CONTACTS, Kind.MEETINGS, Kind.ACTIONS),
     "update_contact": (Kind.CONTACTS,),
-    "create_company": (Kind.COMPANIES, Kind.CONTACTS),
+    "create_company": (Kind.COMPANIES, Kind.CONTACTS, Kind.SUGGESTIONS),
     "update_deal": (Kind.DEALS, Kind.COMPANIES),
     "action_item": (Kind.ACTIONS,),
 }
 
 
 def accept(store, sid: int, payload: dict | None = None) -> OpResult[dict]:
-    """Apply suggestion ``sid`` (with the person's edits in ``payload``, if any)."""
-    kind = store.suggestions.get(sid).kind
-    result = store.suggestions.accept(sid, payload)
-    return OpResult(result, OpChanges.of(Kind.SUGGESTIONS, *_TOUCHES.get(kind, ())))
+    """Apply suggestion ``sid`` (with the person's edits in ``payload``, if any).
+
+    A person accepted from a meeting becomes one of its participants and owner of the items the
+    meeting gave to their name; a company renamed while accepting carries its new name into the
+    meeting's pending suggestions that refer to it."""
+    s = store.suggestions.get(sid)
+    with store.transaction():
+        result = store.suggestions.accept(sid, payload)
+        if s.meeting_id and result.get("entity") == "contact" and result.get("id"):
+            _join_meeting(store, s.meeting_id, int(result["id"]))
+        if s.kind == "create_company" and payload is not None:
+            _rename_company_in_pending(store, s, payload)
+    return OpResult(result, OpChanges.of(Kind.SUGGESTIONS, *_TOUCHES.get(s.kind, ())))
+
+
+def _join_meeting(store, meeting_id: int, contact_id: int) -> None:
+    c = store.contacts.get(contact_id)
+    if contact_id not in store.meetings.participant_roles(meeting_id):
+        store.meetings.add_participant(meeting_id, contact_id)
+    full = c.name.strip().casefold()
+    first = full.split()[0] if full else ""
+    for a in store.actions.list(meeting_id=meeting_id):
+        owner = (a.owner_text or "").strip().casefold()
+        if a.owner_contact_id is None and owner and owner in (full, first):
+            a.owner_contact_id = contact_id
+            store.actions.update(a)
+
+
+def _rename_company_in_pending(store, s, payload: dict) -> None:
+    old, new = (s.payload.get("name") or "").strip(), (payload.get("name") or "").strip()
+    if not old or not new or old == new:
+        return
+    for other in store.suggestions.list(status="pending", meeting_id=s.meeting_id):
+        if other.kind in ("create_contact", "update_contact", "update_deal") and (other.payload.get("company") or "").strip() == old:
+            store.suggestions.update_payload(other.id, {**other.payload, "company": new})
 
 
 def reject(store, sid: int) -> OpResult[None]:

@@ -82,6 +82,13 @@ class Suggestions(Repo):
     def result(self, id: int) -> dict | None:
         return loads(self._row(id)["result"])
 
+    def update_payload(self, id: int, payload: dict) -> None:
+        """Change what a pending suggestion proposes (a dependent value the person corrected)."""
+        with self.s.transaction():
+            if self.get(id).status != "pending":
+                raise KithError(f"suggestion {id} is already decided")
+            self.conn.execute("UPDATE suggestions SET payload = ? WHERE id = ?", (dumps(payload), id))
+
     def delete_pending_for(self, meeting_id: int) -> int:
         """Drop a meeting's undecided suggestions (a re-run replaces them). Returns how many."""
         with self.s.transaction():

@@ -52,3 +52,37 @@ def test_nested_edits_apply_before_accepting(kith):
     edited = ops.apply_edits(payload, {"fields.stage": "negotiation", "name": "Acme Corp"})
     assert edited["fields"]["stage"]["value"] == "negotiation" and edited["name"] == "Acme Corp"
     assert payload["fields"]["stage"]["value"] == "proposal"  # the original is untouched
+
+
+def test_accepting_a_person_from_a_meeting_makes_them_a_participant_and_owner(kith):
+    from datetime import datetime, timezone
+
+    from app.core.domain import ActionItem, Meeting
+
+    store = kith.store()
+    m = store.meetings.add(Meeting(title="Renewal", started_at=datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)))
+    item = store.actions.add(ActionItem(meeting_id=m.id, text="Send the security overview", owner_text="Dana"))
+    s = store.suggestions.add(Suggestion(kind="create_contact", meeting_id=m.id,
+                                         payload={"name": "Dana Whitfield", "email": "dana@northwind.example"}))
+    res = ops.accept(store, s.id)
+    cid = res.value["id"]
+    assert cid in store.meetings.participant_roles(m.id)
+    assert store.actions.get(item.id).owner_contact_id == cid
+    assert [x.id for x in store.meetings.meetings_with(cid)] == [m.id]  # the person page has the meeting
+
+
+def test_a_corrected_company_name_flows_into_the_dependent_suggestions(kith):
+    from datetime import datetime, timezone
+
+    from app.core.domain import Meeting
+
+    store = kith.store()
+    m = store.meetings.add(Meeting(title="Intro", started_at=datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)))
+    co = store.suggestions.add(Suggestion(kind="create_company", meeting_id=m.id, payload={"name": "Northwimd"}))
+    person = store.suggestions.add(Suggestion(kind="create_contact", meeting_id=m.id,
+                                              payload={"name": "Dana Whitfield", "company": "Northwimd"}))
+    ops.accept(store, co.id, {"name": "Northwind"})
+    assert store.suggestions.get(person.id).payload["company"] == "Northwind"
+    ops.accept(store, person.id)
+    [c] = [c for c in store.contacts.list() if c.name == "Dana Whitfield"]
+    assert store.companies.get(c.company_id).name == "Northwind"
