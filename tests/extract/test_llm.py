@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from app.core.errors import KithError
 from app.extract import ExtractionError, LocalLLM
 from app.extract.schema import RawAnswer
-from conftest import smollm2_path
+from extract_helpers import smollm2_path
 
 
 class Pair(BaseModel):

@@ -10,7 +10,7 @@ from app.extract.llm import JsonRequest
 from app.extract.prompt import SUMMARY_SYSTEM, system_prompt
 from app.extract.schema import RawAnswer, RawSummary, raw_schema_for
 from app.extract.templates import load_template
-from conftest import smollm2_path
+from extract_helpers import smollm2_path
 
 LINES = ["[S1] Them: We spent forty hours on the invoice backlog last month.",
          "[S2] You: I will send the notes on the audit by Friday.",

@@ -10,8 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # test harness only: no display here
 
-UI_DATA = Path(__file__).resolve().parent / "data"
-VTT = UI_DATA / "northwind_call.vtt"
+from uihelp import idle  # noqa: E402 — the window fixture waits for its first paint
 
 
 @pytest.fixture
@@ -46,31 +45,3 @@ def window(ctx, qtbot):
     w.show()
     idle(ctx, qtbot)
     return w
-
-
-def idle(ctx, qtbot, timeout: int = 60000) -> None:
-    """Wait until every submitted task finished and its callback ran on the GUI thread."""
-    qtbot.waitUntil(lambda: not ctx.tasks.active(), timeout=timeout)
-    qtbot.wait(30)
-    qtbot.waitUntil(lambda: not ctx.tasks.active(), timeout=timeout)
-
-
-def db(ctx, fn, timeout: float = 30):
-    """Run ``fn(store)`` on the app's DB lane and return its result (test-side check)."""
-    import time
-
-    from app.ui.qt import QApplication
-
-    h = ctx.tasks.db(fn, name="test")
-    deadline = time.monotonic() + timeout
-    while h.state in ("queued", "running"):
-        assert time.monotonic() < deadline, "db task timed out"
-        QApplication.processEvents()
-        time.sleep(0.002)
-    if h.error is not None:
-        raise h.error
-    return h.result
-
-
-def banner_text(window) -> str:
-    return window.banner.message.text() + " " + window.banner.hint.text() if window.banner.isVisible() else ""

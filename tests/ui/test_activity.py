@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import db, idle
+from uihelp import db, idle
 
 
 def slow(kith, h):

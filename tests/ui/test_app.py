@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 
-from conftest import banner_text, db, idle
+from uihelp import banner_text, db, idle
 
 from app.ui.main_window import PAGES
 

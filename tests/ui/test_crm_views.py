@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import banner_text, db, idle
+from uihelp import banner_text, db, idle
 
 from app.core.domain import ActionItem, Contact, Suggestion
 

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
-from conftest import VTT, db, idle
+from uihelp import VTT, db, idle
 
 from app.core.domain import ActionItem, Company, Contact, Deal, Meeting, Note, Suggestion
 from app.core.errors import KithError

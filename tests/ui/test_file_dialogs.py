@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import idle
+from uihelp import idle
 
 
 def test_dialogs_start_at_home_then_in_the_last_folder(window, ctx, qtbot, monkeypatch, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import banner_text, db, idle
+from uihelp import banner_text, db, idle
 
 from app.ui.qt import QTimer, QUrl
 

@@ -3,7 +3,7 @@ the cited lines; editing the transcript; search; export. The meeting is seeded t
 core's transcript importer and the store (the LLM path is covered by test_live.py)."""
 from __future__ import annotations
 
-from conftest import VTT, banner_text, db, idle
+from uihelp import VTT, banner_text, db, idle
 
 from app.core.domain import ActionItem
 from app.ui.qt import QUrl, Qt

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import keyring
 import pytest
-from conftest import db, idle
+from uihelp import db, idle
 from keyring.backends import fail
 
 RIGHT = "correct horse battery"

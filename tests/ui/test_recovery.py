@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import banner_text, db, idle
+from uihelp import banner_text, db, idle
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "crash-test-passphrase"

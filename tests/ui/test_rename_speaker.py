@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from conftest import VTT, db, idle
+from uihelp import VTT, db, idle
 
 from app.core.domain import ActionItem, Contact, Meeting, Note
 

@@ -1,7 +1,7 @@
 """Mark done has an Undo, and a double click does not complete two items."""
 from __future__ import annotations
 
-from conftest import banner_text, db, idle
+from uihelp import banner_text, db, idle
 
 from app.core.domain import ActionItem
 
