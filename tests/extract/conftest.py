@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import tomllib
-from datetime import date
-from pathlib import Path
 
 import pytest
 

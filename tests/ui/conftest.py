@@ -4,7 +4,6 @@ time through the same Source interface a microphone uses."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
