@@ -43,7 +43,7 @@ def test_secondly_without_end_is_capped_per_event_with_a_warning_naming_it():
                           warnings=warnings)
     assert len(events) == ics.MAX_PER_EVENT
     assert [e.start for e in events[:2]] == [NOW + timedelta(hours=2), NOW + timedelta(hours=2, seconds=1)]
-    assert len(warnings) == 1 and "'Bomb'" in warnings[0] and "5,000" in warnings[0]
+    assert len(warnings) == 1 and "'Bomb'" in warnings[0] and f"{ics.MAX_PER_EVENT:,}" in warnings[0]
 
 
 def test_minutely_without_end_next_to_a_normal_event_keeps_the_normal_event(kith, tmp_path):
@@ -115,5 +115,5 @@ def test_cli_add_ics_of_a_bomb_prints_one_warning_and_no_traceback(kith, tmp_pat
     f.write_text(_feed(_vevent("bomb", "Bomb", start, "FREQ=SECONDLY")))
     assert main(["calendar", "add-ics", str(f)]) == 0
     out, err = capsys.readouterr()
-    assert "5000 event(s)" in out
+    assert f"{ics.MAX_PER_EVENT} event(s)" in out
     assert "kith: warning: event 'Bomb'" in err and "Traceback" not in err
