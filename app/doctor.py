@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib.metadata as md
 import platform
 import shutil
-import sys
 from dataclasses import dataclass
 
 from app import __version__

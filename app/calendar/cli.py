@@ -5,6 +5,7 @@ Heavy imports (Google libraries, icalendar, llama.cpp) happen inside the command
 """
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 
 from app.core.errors import KithError

@@ -5,7 +5,6 @@ Every area owns one section; add a field with a default and it appears in new fi
 """
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Literal

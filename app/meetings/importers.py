@@ -3,7 +3,6 @@ Meet export them, plain ``Speaker: text`` lines, and Kith's own JSON."""
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from app.context import Kith
-from app.core.domain import ActionItem, AuditEntry, Meeting, Note, Segment, Suggestion
+from app.core.domain import ActionItem, Meeting, Note, Segment, Suggestion
 from app.core.errors import Cancelled, KithError
 from app.core.events import CancelToken, Event, emitter
 from app.meetings.importers import import_transcript, is_transcript
