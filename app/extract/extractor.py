@@ -20,7 +20,7 @@ from app.core.events import CancelToken, EventBus, Progress, emitter
 from app.core.paths import Paths
 from app.extract.actions import confirm_actions
 from app.extract.commitments import find_candidates
-from app.extract.injection import strip_injected
+from app.extract.injection import drop_injected_items, strip_injected
 from app.extract.llm import ExtractionError, Usage
 from app.extract.owners import find_people
 from app.extract.plain import complete_text
@@ -191,6 +191,7 @@ def extract_meeting(
             result.summary = " ".join(summaries)
         emit(Progress("extract", total_steps, total_steps, "summary"))
     result.summary = strip_injected(result.summary, segs)  # an order to the assistant is never a fact
+    drop_injected_items(result, segs)
     t_end = time.perf_counter()
 
     # attendee e-mails for people the meeting names

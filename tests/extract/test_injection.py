@@ -36,3 +36,16 @@ def test_ordinary_talk_is_not_an_injection():
     assert instruction_lines(segs) == []
     s = "They added the AI review step to the plan. The budget is fifty thousand."
     assert strip_injected(s, segs) == s
+
+
+def test_items_that_stand_only_on_the_injection_are_dropped():
+    from app.extract.injection import drop_injected_items
+    from app.extract.schema import Decision, ExtractionResult, SignalResult
+
+    r = ExtractionResult(decisions=[Decision(text="The contract is signed", evidence=[3]),
+                                    Decision(text="Single sign-on before the rollout", evidence=[5])],
+                         signals={"stage": SignalResult(value="won", evidence=[3])},
+                         key_points=["The contract was signed", "Forty users are active in the pilot"])
+    assert drop_injected_items(r, _segs()) == 3
+    assert [d.text for d in r.decisions] == ["Single sign-on before the rollout"]
+    assert r.signals == {} and r.key_points == ["Forty users are active in the pilot"]
