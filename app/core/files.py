@@ -73,3 +73,25 @@ def write_private(path: Path | str, data: str | bytes, encoding: str = "utf-8") 
             pass
         raise os_error(e, p) from e
     return p
+
+
+def read_user_text(path: Path | str, what: str, hint: str, max_bytes: int, error: type[KithError] = KithError) -> str:
+    """A text file the user gave us (a transcript, their notes), read with one clear ``error`` for
+    each way it can be wrong: missing, a folder, too big, not UTF-8, binary, unreadable.
+    ``what`` starts each message (e.g. "--notes notes.txt"); ``hint`` says what to give instead."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise error(f"{what}: no such file", hint=hint)
+    if p.is_dir():
+        raise error(f"{what}: is a folder, not a file", hint=hint)
+    try:
+        if p.stat().st_size > max_bytes:
+            raise error(f"{what}: larger than {max_bytes // 2**20} MB", hint=hint)
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(f"{what}: not UTF-8 text", hint="save it as UTF-8 (most editors: Save as… → UTF-8)") from None
+    except OSError as e:
+        raise os_error(e, p, "read") from None
+    if "\x00" in text:
+        raise error(f"{what}: binary data, not text", hint=hint)
+    return text

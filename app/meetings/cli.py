@@ -117,24 +117,10 @@ def cmd_process(kith, args) -> int:
 
 def _read_notes(name: str) -> str:
     """--notes FILE: UTF-8 text, checked before any transcription starts."""
-    p = Path(name).expanduser()
-    if not p.exists():
-        raise KithError(f"--notes {p}: no such file", hint="give the path of a text file with your notes")
-    if p.is_dir():
-        raise KithError(f"--notes {p}: is a folder, not a file", hint="give the path of a text file with your notes")
-    try:
-        if p.stat().st_size > 5 * 2**20:
-            raise KithError(f"--notes {p}: larger than 5 MB", hint="notes are a text file of your own remarks")
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise KithError(f"--notes {p}: not UTF-8 text", hint="save the notes as UTF-8 (most editors: Save as… → UTF-8)") from None
-    except OSError as e:
-        from app.core.files import os_error
+    from app.core.files import read_user_text
 
-        raise os_error(e, p, "read") from None
-    if "\x00" in text:
-        raise KithError(f"--notes {p}: binary data, not text", hint="give the path of a text file with your notes")
-    return text
+    p = Path(name).expanduser()
+    return read_user_text(p, f"--notes {p}", "give the path of a text file with your notes", 5 * 2**20)
 
 
 def cmd_import(kith, args) -> int:

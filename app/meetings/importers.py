@@ -234,23 +234,10 @@ def split_long_segments(segments: list[Segment], limit: int = MAX_LINE_CHARS) ->
 def import_transcript(path: Path) -> tuple[list[Segment], dict]:
     """Parse a transcript file. Returns (segments numbered 1..n, metadata)."""
     path = Path(path)
-    if path.is_dir():
-        raise ImportError_(f"{path} is a folder, not a transcript file", hint="give the path of a .vtt, .srt, .txt or .json file")
-    try:
-        if path.stat().st_size > MAX_TRANSCRIPT_BYTES:
-            raise ImportError_(f"{path}: larger than {MAX_TRANSCRIPT_BYTES // 2**20} MB, too big for a transcript",
-                               hint="split it into meetings")
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ImportError_(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not a UTF-8 text transcript", hint="supported: .vtt, .srt, 'Speaker: text' lines, Kith JSON") from None
-    except OSError as e:
-        from app.core.files import os_error
+    from app.core.files import read_user_text
 
-        raise os_error(e, path, "read") from None
-    if "\x00" in text:
-        raise ImportError_(f"{path}: binary data, not a text transcript", hint="supported: .vtt, .srt, 'Speaker: text' lines, Kith JSON")
+    text = read_user_text(path, str(path), "supported: .vtt, .srt, 'Speaker: text' lines, Kith JSON",
+                          MAX_TRANSCRIPT_BYTES, error=ImportError_)
     meta: dict = {}
     suffix = path.suffix.lower()
     if suffix == ".json":

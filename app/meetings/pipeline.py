@@ -68,10 +68,15 @@ class ExtractionFailed(KithError):
 
 
 def file_sha256(path: Path) -> str:
+    from app.core.files import os_error
+
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as e:
+        raise os_error(e, path, "read") from None
     return h.hexdigest()
 
 
@@ -197,6 +202,8 @@ def process_file(
     path = Path(path)
     if not path.exists():
         raise KithError(f"{path}: no such file")
+    if path.is_dir():
+        raise KithError(f"{path}: is a folder, not a file", hint="give the path of a recording or a transcript file")
     store = kith.store()  # open (and check the key) before spending minutes on the audio
     sha = file_sha256(path)
     previous = store.meetings.find_by_source_hash(sha)
