@@ -171,6 +171,14 @@ def chat_prompt(llama, messages: list[dict]) -> tuple[list[int], list[bytes]]:
     raise ExtractionError("could not build the chat prompt", hint="the model's chat template may be unsupported")
 
 
+def _free_model(llama, batch_box: list) -> None:
+    """Free a loaded model: its batch context (which uses the weights) before the weights."""
+    batch, batch_box[0] = batch_box[0], None
+    if batch is not None:
+        batch.close()
+    llama.close()
+
+
 @dataclass
 class LocalLLM:
     """A local GGUF chat model. Cheap to construct; the weights load on first use."""
@@ -196,6 +204,8 @@ class LocalLLM:
     _grammars: dict = field(default_factory=dict, init=False, repr=False)
     _gbnf: dict = field(default_factory=dict, init=False, repr=False)
     _batch: Any = field(default=None, init=False, repr=False)
+    # the batch context lives on the model's weights: freed first, by close() or the finalizer
+    _batch_box: list = field(default_factory=lambda: [None], init=False, repr=False)
     pick_stats: PickStats = field(default_factory=PickStats, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _log_cb: Any = field(default=None, init=False, repr=False)  # llama.cpp log callback, kept alive
@@ -244,7 +254,7 @@ class LocalLLM:
                     verbose=False,
                 )
                 # freed at the latest at exit, while ctypes is intact (not in Llama.__del__ at teardown)
-                self._closer = weakref.finalize(self, self._llama.close)
+                self._closer = weakref.finalize(self, _free_model, self._llama, self._batch_box)
             except (ValueError, RuntimeError) as e:
                 raise ExtractionError(
                     f"could not load the language model {self.model_path.name}: {e}",
@@ -256,8 +266,9 @@ class LocalLLM:
         """Free the weights now (not in ``Llama.__del__`` during interpreter shutdown)."""
         closer, self._closer, self._llama = self._closer, None, None
         self._grammars.clear()
+        self._batch = None
         if closer is not None:
-            closer()
+            closer()  # the batch context first, then the model
 
     def count_tokens(self, text: str) -> int:
         if not text:
@@ -360,6 +371,7 @@ class LocalLLM:
             if self._batch is not None:
                 self._batch.close()
             self._batch = BatchDecoder(self.llama, slots, self.n_ctx, unified=self.kv_unified)
+            self._batch_box[0] = self._batch
         return self._batch
 
     def complete_json(
