@@ -300,21 +300,25 @@ def _bound_recurrences(cal: Any, window: Window, floating_tz: Any, per_event: in
         kept_rules = []
         for rule in rules:
             cap = max(0, min(per_event, budget))
-            r = rrulestr(rule.to_ical().decode(), dtstart=dtstart)
             n_in, steps, keep_count, over, late = 0, 0, None, False, False
-            for dt in r:
-                steps += 1
-                if steps % 2048 == 0 and time.monotonic() > deadline:
-                    late = True
-                    break
-                if dt > hi:
-                    break
-                if dt >= lo:
-                    n_in += 1
-                    if n_in > cap:
-                        over = True
+            try:
+                for dt in rrulestr(rule.to_ical().decode(), dtstart=dtstart):
+                    steps += 1
+                    if steps % 2048 == 0 and time.monotonic() > deadline:
+                        late = True
                         break
-                    keep_count = steps
+                    if dt > hi:
+                        break
+                    if dt >= lo:
+                        n_in += 1
+                        if n_in > cap:
+                            over = True
+                            break
+                        keep_count = steps
+            except (ValueError, TypeError, OverflowError):  # e.g. BYHOUR=25: a rule no calendar can expand
+                notes.append(f"event {name} has a repeat rule that cannot be read ({rule.to_ical().decode()[:60]}); "
+                             "only its first occurrence was kept")
+                continue
             if late:
                 notes.append(f"event {name} repeats too often to expand in time ({rule.to_ical().decode()[:60]}); "
                              "only its first occurrence was kept")
