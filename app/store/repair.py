@@ -77,7 +77,7 @@ def damage_error(e: BaseException) -> KithError | None:
             "DatabaseError", "IntegrityError", "OperationalError"):
         return None
     text = str(e)
-    if any(s in text for s in ("malformed", "not a database", "HMAC", "corrupt")):
+    if any(s in text for s in ("malformed", "not a database", "HMAC", "corrupt", "vtable constructor failed")):
         return DamagedDatabase(f"the database is damaged ({text})", hint=RECOVER_HINT)
     return None
 
