@@ -92,9 +92,12 @@ def test_cancelled_extraction_leaves_a_resumable_meeting(smol, files, engines):
 
 
 @pytest.mark.slow  # a full extraction with the plumbing model
-def test_kill_9_during_extraction_then_reprocess(smol, files, kith_home, tmp_path):
+def test_kill_9_during_extraction_then_reprocess(smol, files, kith_home, tmp_path, monkeypatch):
     t, _ = files
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "KITH_HOME": str(kith_home)}
+    # the child has no in-memory keyring: both sides open the profile with one passphrase
+    smol.passphrase = "kill-9-test-passphrase"
+    monkeypatch.setenv("KITH_PASSPHRASE", smol.passphrase)  # for the CLI calls in this process
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KITH_HOME": str(kith_home), "KITH_PASSPHRASE": smol.passphrase}
     p = subprocess.Popen([sys.executable, "-m", "app", "import", str(t), "--llm", "smollm2-135m", "-q"],
                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     for line in p.stderr:
