@@ -96,20 +96,14 @@ def search(store, query: str, limit: int = 20, prefix: bool = True, match: str =
             "SELECT c.id, c.name, snippet(contacts_fts, -1, '[', ']', '…', 12), f.rank FROM contacts_fts f "
             "JOIN contacts c ON c.id = f.rowid WHERE contacts_fts MATCH ? ORDER BY f.rank LIMIT ?", (q, limit)):
             hits.append(SearchHit("contact", r[0], None, r[1], r[2], r[3]))
-    if "note" in kinds:
-        w, p = _in("n.meeting_id", meeting_ids)
-        for r in conn.execute(
-            "SELECT n.id, n.meeting_id, COALESCE(m.title, 'note'), snippet(notes_fts, 0, '[', ']', '…', 16), f.rank "
-            "FROM notes_fts f JOIN notes n ON n.id = f.rowid LEFT JOIN meetings m ON m.id = n.meeting_id "
-            f"WHERE notes_fts MATCH ?{w} ORDER BY f.rank LIMIT ?", (q, *p, limit)):
-            hits.append(SearchHit("note", r[0], r[1], r[2], r[3], r[4]))
-    if "action" in kinds:
-        w, p = _in("a.meeting_id", meeting_ids)
-        for r in conn.execute(
-            "SELECT a.id, a.meeting_id, COALESCE(m.title, 'action item'), snippet(action_items_fts, 0, '[', ']', '…', 16), "
-            "f.rank FROM action_items_fts f JOIN action_items a ON a.id = f.rowid LEFT JOIN meetings m ON m.id = a.meeting_id "
-            f"WHERE action_items_fts MATCH ?{w} ORDER BY f.rank LIMIT ?", (q, *p, limit)):
-            hits.append(SearchHit("action", r[0], r[1], r[2], r[3], r[4]))
+    for kind, table, fallback in (("note", "notes", "note"), ("action", "action_items", "action item")):
+        if kind in kinds:  # rows of a meeting: the hit names the meeting (or the kind when it has none)
+            w, p = _in("x.meeting_id", meeting_ids)
+            for r in conn.execute(
+                f"SELECT x.id, x.meeting_id, COALESCE(m.title, '{fallback}'), snippet({table}_fts, 0, '[', ']', '…', 16), "
+                f"f.rank FROM {table}_fts f JOIN {table} x ON x.id = f.rowid LEFT JOIN meetings m ON m.id = x.meeting_id "
+                f"WHERE {table}_fts MATCH ?{w} ORDER BY f.rank LIMIT ?", (q, *p, limit)):
+                hits.append(SearchHit(kind, r[0], r[1], r[2], r[3], r[4]))
     if "segment" in kinds:
         if meeting_ids is None:
             # rank first over the FTS index alone, then join the few winners (fast on 1M segments)
