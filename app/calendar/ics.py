@@ -302,6 +302,10 @@ def _bound_recurrences(cal: Any, window: Window, floating_tz: Any, per_event: in
             cap = max(0, min(per_event, budget))
             n_in, steps, keep_count, over, late = 0, 0, None, False, False
             try:
+                # RFC 5545: INTERVAL and COUNT are positive integers; dateutil spins on INTERVAL=0
+                # and never stops counting from COUNT=-1
+                if any(int(v) < 1 for key in ("INTERVAL", "COUNT") for v in (rule.get(key) or [])):
+                    raise ValueError("INTERVAL and COUNT must be positive")
                 for dt in rrulestr(rule.to_ical().decode(), dtstart=dtstart):
                     steps += 1
                     if steps % 2048 == 0 and time.monotonic() > deadline:
@@ -315,7 +319,7 @@ def _bound_recurrences(cal: Any, window: Window, floating_tz: Any, per_event: in
                             over = True
                             break
                         keep_count = steps
-            except (ValueError, TypeError, OverflowError):  # e.g. BYHOUR=25: a rule no calendar can expand
+            except (ValueError, TypeError, OverflowError, ZeroDivisionError):  # e.g. BYHOUR=25: a rule no calendar can expand
                 notes.append(f"event {name} has a repeat rule that cannot be read ({rule.to_ical().decode()[:60]}); "
                              "only its first occurrence was kept")
                 continue

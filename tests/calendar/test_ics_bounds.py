@@ -117,3 +117,15 @@ def test_cli_add_ics_of_a_bomb_prints_one_warning_and_no_traceback(kith, tmp_pat
     out, err = capsys.readouterr()
     assert f"{ics.MAX_PER_EVENT} event(s)" in out
     assert "kith: warning: event 'Bomb'" in err and "Traceback" not in err
+
+
+def test_rules_with_a_zero_interval_or_a_negative_count_keep_only_their_first_occurrence():
+    # found by the fuzz suite: dateutil spins forever on INTERVAL=0 (or divides by it) and never
+    # stops counting down from COUNT=-1; RFC 5545 makes both positive integers
+    for rule in ("FREQ=DAILY;INTERVAL=0;BYMONTHDAY=31", "FREQ=SECONDLY;INTERVAL=0;BYSETPOS=1;BYDAY=MO",
+                 "FREQ=SECONDLY;COUNT=-1;BYDAY=MO,TU", "FREQ=MINUTELY;COUNT=0"):
+        warnings: list[str] = []
+        _, events = ics.parse(_feed(_vevent("odd", "Odd rule", NOW + timedelta(hours=1), rule)), _window(),
+                              warnings=warnings, seconds=0.5)
+        assert [e.start for e in events] == [NOW + timedelta(hours=1)], rule
+        assert len(warnings) == 1 and "cannot be read" in warnings[0], (rule, warnings)
