@@ -162,7 +162,12 @@ def context_names(kith: Kith, store, event, opts: ProcessOptions) -> str | None:
                 companies.append(store.companies.get(c.company_id).name)
             except KithError:
                 pass
-    return hotwords(people, [crm.my_name], companies)
+    if not people and not companies:
+        # nothing but the user: no prompt. A prompt biases every line (bench/names_bench.py: name-free
+        # lines lose words to it), worth it only for names the meeting is expected to contain.
+        return None
+    me = [crm.my_name] if crm.my_name and crm.my_name != "You" else []
+    return hotwords(people, me, companies)
 
 
 def name_speakers(kith: Kith, store, path: Path, segments: list[Segment], event,

@@ -53,4 +53,7 @@ def test_pipeline_context_names_come_from_the_event_and_the_crm(kith):
         Attendee("tove@lind.io", "Tove Lind", "accepted"), Attendee("no@show.io", "Bo Declined", "declined")])
     got = context_names(kith, store, event, ProcessOptions(with_emails=["ilse@berg.se"]))
     assert got == "Kofi Okafor, Tove Lind, Ilse Berg, Sam Reed, Acme Freight"
-    assert context_names(kith, store, None, ProcessOptions()) == "Sam Reed"
+    # no one expected but the user: no prompt at all (it costs name-free lines words)
+    assert context_names(kith, store, None, ProcessOptions()) is None
+    kith.settings.crm.my_name = "You"  # the placeholder is never a name to expect
+    assert context_names(kith, store, event, ProcessOptions()) == "Kofi Okafor, Tove Lind, Acme Freight"
