@@ -200,9 +200,11 @@ def cmd_actions(kith, args) -> int:
     from app.meetings.minutes import action_dict, action_lines
 
     store = kith.store()
+    from app.ops.meetings import set_action_status
+
     for ident, status in ((args.done, "done"), (args.dismiss, "dismissed"), (args.reopen, "open")):
         for i in ident or []:
-            store.actions.set_status(i, status)
+            set_action_status(store, {i: status})
             print(f"action #{i} → {status}", file=sys.stderr)
     statuses = args.status or ["proposed", "open"]
     items = store.actions.list(status=statuses, owner=args.owner, meeting_id=args.meeting)

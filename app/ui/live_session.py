@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from app.core.domain import Meeting, Note, Segment
+from app.core.domain import Segment
 from app.core.errors import KithError
 from app.ui.context import UiContext
 from app.ui.qt import QObject, Signal
@@ -317,48 +317,11 @@ class LiveSession(QObject):
             self.stop(process=False)
 
 
-def save_meeting(kith, store, *, title: str, started_at: datetime, ended_at: datetime, recording, segments: list[Segment],
-                 notes: str, event=None, calendar_event_id: int | None = None, cancel=None):
-    """Store a recorded meeting: the encrypted recording ((path, rate, seconds) or None), the
-    transcript (the "Them" channel split into named voices first), the calendar event's known
-    attendees as participants and the user's notes. Used by Stop and by crash recovery."""
-    from app.ui.audio import register_recording
+def save_meeting(kith, store, **kw):
+    """Store a recorded meeting (Stop and crash recovery): the one operation, ``ops.meetings.store_live_meeting``."""
+    from app.ops.meetings import store_live_meeting
 
-    segs_in = [Segment(s.start, s.end, s.text, s.speaker, s.channel, list(s.words)) for s in segments]
-    if recording is not None and segs_in:
-        segs_in = _name_speakers(kith, store, recording[0], segs_in, event, cancel)
-    with store.transaction():
-        rec_id = register_recording(store, recording[0], recording[1], recording[2]) if recording is not None else None
-        lang = kith.settings.transcribe.language
-        meeting = store.meetings.add(Meeting(
-            title=title, started_at=started_at, ended_at=ended_at, recording_id=rec_id,
-            calendar_event_id=getattr(event, "id", None) or calendar_event_id, language="" if lang == "auto" else lang,
-            template=kith.settings.crm.default_template, status="transcribed"))
-        segs = store.segments.add_many(meeting.id, segs_in)
-        for a in getattr(event, "attendees", None) or []:
-            c = store.contacts.find_by_email(a.email) if getattr(a, "email", None) else None
-            if c is not None:
-                store.meetings.add_participant(meeting.id, c.id)
-        if notes.strip():
-            store.notes.add(Note(meeting_id=meeting.id, author="user", body=notes, kind="notes"))
-    return meeting, segs
-
-
-def _name_speakers(kith, store, path, segments: list[Segment], event, cancel) -> list[Segment]:
-    """After stop: split the "Them" channel of the encrypted recording into named voices
-    (the same step `kith process` runs; the transcript survives any failure)."""
-    from app.capture.session import read_recording
-    from app.speakers import diarize_and_name
-
-    try:
-        audio = read_recording(store, path)
-    except Exception:  # noqa: BLE001 — keep the live labels
-        return segments
-    from app.calendar.link import invitees
-
-    me = (kith.settings.crm.my_name, kith.settings.crm.my_email)
-    return diarize_and_name(audio, segments, store=store, attendees=invitees(event, me), bus=kith.bus,
-                            cancel=cancel, me=me)
+    return store_live_meeting(kith, store, **kw).value
 
 
 def require_idle(session: LiveSession) -> None:

@@ -153,12 +153,9 @@ WORDS = {"done": "done", "dismissed": "dismissed", "open": "reopened"}
 def set_statuses(ctx, changes: dict[int, str], undo: bool = True, finished=None) -> None:
     """Set action items' statuses on the DB lane; the banner offers Undo (back to what they were)."""
     def run(store):
-        before = {}
-        with store.transaction():
-            for i, st in changes.items():
-                before[i] = store.actions.get(i).status
-                store.actions.set_status(i, st)
-        return before
+        from app.ops.meetings import set_action_status
+
+        return set_action_status(store, changes).value
 
     def done(before: dict) -> None:
         if finished is not None:
