@@ -50,8 +50,8 @@ def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | 
     """Process ``path`` — or, with ``meeting_id``, re-run the extraction of that stored meeting."""
     from app.core.events import CancelToken, Event
     from app.meetings.minutes import render_markdown
-    from app.meetings.pipeline import AlreadyImported, Engines, MeetingStored, process_file
-    from app.meetings.resume import reprocess_meeting
+    from app.meetings.pipeline import AlreadyImported, Engines, MeetingStored
+    from app.ops import meetings as ops
 
     progress = _Progress(enabled=not quiet)
     engines = Engines()
@@ -61,10 +61,10 @@ def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | 
     cancel = CancelToken()
     try:
         if meeting_id is not None:
-            result = reprocess_meeting(kith, meeting_id, opts, engines=engines, bus=kith.bus, cancel=cancel)
+            result = ops.reprocess(kith, meeting_id, opts, engines=engines, bus=kith.bus, cancel=cancel).value
         else:
             try:
-                result = process_file(kith, path, opts, engines=engines, bus=kith.bus, cancel=cancel)
+                result = ops.process(kith, path, opts, engines=engines, bus=kith.bus, cancel=cancel).value
             except AlreadyImported as e:
                 if not (sys.stdin.isatty() and sys.stdout.isatty()):
                     raise
@@ -72,7 +72,7 @@ def _run_process(kith, path: Path, opts, quiet: bool = False, meeting_id: int | 
                 if answer not in ("", "y", "yes"):
                     raise
                 stored.append(e.meeting.id)
-                result = reprocess_meeting(kith, e.meeting.id, opts, engines=engines, bus=kith.bus, cancel=cancel)
+                result = ops.reprocess(kith, e.meeting.id, opts, engines=engines, bus=kith.bus, cancel=cancel).value
     except KeyboardInterrupt:
         cancel.cancel()
         if stored:
@@ -163,7 +163,7 @@ def cmd_meetings(kith, args) -> int:
 
 def _delete(kith, store, args) -> int:
     from app.core.errors import Cancelled
-    from app.meetings.resume import delete_meeting
+    from app.ops import meetings as ops
 
     m = store.meetings.get(args.id)
     if not args.yes:
@@ -173,7 +173,7 @@ def _delete(kith, store, args) -> int:
                        "suggestions? This cannot be undone. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise Cancelled("nothing was deleted")
-    counts = delete_meeting(kith, m.id)
+    counts = ops.delete(kith, m.id).value
     rec = counts.pop("recording_kept", None)
     if args.json:
         print_json({"deleted": m.id, "counts": counts, "recording_kept": rec})
