@@ -39,9 +39,9 @@ def _list(kith, meeting_id: int, args) -> int:
 
 def _rename(kith, meeting_id: int, old: str, new: str, args) -> int:
     from app.core.output import print_json
-    from app.speakers.api import rename_speaker
+    from app.ops.people import rename_speaker
 
-    res = rename_speaker(kith.store(), meeting_id, old, new, contact_id=args.contact, audio_path=args.audio)
+    res = rename_speaker(kith.store(), meeting_id, old, new, contact_id=args.contact, audio_path=args.audio).value
     if args.json:
         print_json(res)
         return 0

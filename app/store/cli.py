@@ -126,23 +126,19 @@ def people_search(kith, args):
 
 
 def people_export(kith, args):
-    from app.store.rights import export_person
+    from app.core.output import to_jsonable
+    from app.ops.people import export_person
 
-    data = export_person(kith.store(), args.id)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    res = export_person(kith.store(), args.id, out=args.output or None, overwrite=args.force)
     if args.output:
-        out = Path(args.output).expanduser()
-        if out.exists() and not args.force:
-            raise KithError(f"{out} already exists", hint="choose another file or pass --force")
-        out.write_text(text, encoding="utf-8")
-        out.chmod(0o600)
-        print(f"exported person {args.id} to {out} (unencrypted: keep it safe)", file=sys.stderr)
+        print(f"exported person {args.id} to {Path(args.output).expanduser()} (unencrypted: keep it safe)",
+              file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(json.dumps(to_jsonable(res.value), indent=2, ensure_ascii=False) + "\n")
 
 
 def people_erase(kith, args):
-    from app.store.rights import erase_person
+    from app.ops.people import erase_person
 
     store = kith.store()
     c = store.contacts.get(args.id)
@@ -152,7 +148,7 @@ def people_erase(kith, args):
         answer = input(f"Erase {c.name} (person {c.id}) and every trace of them? This cannot be undone. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise Cancelled("nothing was erased")
-    counts = erase_person(store, c.id)
+    counts = erase_person(store, c.id).value
     if getattr(args, "json", False):
         print_json({"erased": c.id, "counts": counts})
     else:

@@ -285,9 +285,9 @@ class MeetingPage(QWidget):
                     self.ctx.show_info(f"Renamed {old} to {value}.", res.warning)
 
             def rename(store):
-                from app.speakers import rename_speaker
+                from app.ops.people import rename_speaker
 
-                return rename_speaker(store, mid, old, value)
+                return rename_speaker(store, mid, old, value).value
 
             self.ctx.tasks.db(rename, renamed, lambda e: (self.ctx.show_error(e), self.load(mid)), name="rename-speaker")
         elif item.column() == 2 and value and value != seg.text:

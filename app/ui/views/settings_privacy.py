@@ -2,7 +2,6 @@
 backup) and Settings → You & templates."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from app.ui.context import UiContext
@@ -157,11 +156,10 @@ class PrivacyTab(QWidget):
                 return
 
             def run(store):
-                from app.core.output import to_jsonable
-                from app.store.rights import export_person
+                from app.ops.people import export_person
 
-                Path(path).write_text(json.dumps(to_jsonable(export_person(store, c.id)), indent=2, ensure_ascii=False),
-                                      encoding="utf-8")
+                # the file dialog has already asked before replacing a file
+                return export_person(store, c.id, out=path, overwrite=True)
 
             self.ctx.tasks.db(run, lambda _r: self.ctx.show_info(f"Exported {c.name}'s data to {path}."),
                               self.ctx.show_error, name="export-person")
@@ -178,7 +176,7 @@ class PrivacyTab(QWidget):
                 return
 
             def run(store):
-                from app.store.rights import erase_person
+                from app.ops.people import erase_person
 
                 return erase_person(store, c.id)
 
