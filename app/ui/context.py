@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from app.core.config import save_settings
 from app.context import Kith
+from app.ops.changes import Kind, OpChanges
 from app.ui.bridge import EventBridge
 from app.ui.tasks import TaskManager
 
@@ -25,7 +26,11 @@ class UiContext:
     audio_source_factory: "AudioSourceFactory | None" = None
     window: "MainWindow | None" = None
     ui_settings_file: Path | None = None
-    listeners: dict[str, list[Callable[[Any], None]]] = field(default_factory=dict)
+    listeners: list[tuple[frozenset[Kind], Callable[[OpChanges], None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # an operation run as a task (it returns an OpResult) reports what it changed
+        self.tasks.changed.connect(self.changed)
 
     @property
     def settings(self):
@@ -33,7 +38,7 @@ class UiContext:
 
     def save_settings(self) -> None:
         save_settings(self.kith.settings, self.kith.paths.settings_file)
-        self.notify("settings_changed", self.kith.settings)
+        self.changed(OpChanges.of(Kind.SETTINGS))
 
     def show_error(self, exc: BaseException) -> None:
         if self.window is not None:
@@ -44,13 +49,19 @@ class UiContext:
         if self.window is not None:
             self.window.show_info(message, hint, action=action)
 
-    # -- a tiny in-UI notification hub (data changed → other views refresh) --------------
-    def on(self, topic: str, fn: Callable[[Any], None]) -> None:
-        self.listeners.setdefault(topic, []).append(fn)
+    # -- how a change reaches the screen: views subscribe to kinds of records ----------------
+    def on_change(self, kinds, fn: Callable[[OpChanges], None]) -> None:
+        """Call ``fn(changes)`` whenever an operation changed any of ``kinds`` (``Kind`` values)."""
+        self.listeners.append((frozenset(kinds), fn))
 
-    def notify(self, topic: str, value: Any = None) -> None:
-        for fn in list(self.listeners.get(topic, [])):
+    def changed(self, changes: OpChanges) -> None:
+        """Tell the views what an operation changed; each redraws if it shows one of those kinds."""
+        for entry in list(self.listeners):
+            kinds, fn = entry
+            if not changes.touches(*kinds):
+                continue
             try:
-                fn(value)
+                fn(changes)
             except RuntimeError:  # a deleted widget
-                self.listeners[topic].remove(fn)
+                if entry in self.listeners:
+                    self.listeners.remove(entry)

@@ -27,6 +27,7 @@ from app.ui.qt import (
     Signal,
 )
 from app.ui.widgets import Banner, connect_clicked
+from app.ops.changes import Kind, OpChanges
 
 # key, label, module, class
 PAGES = [
@@ -136,7 +137,7 @@ class MainWindow(QMainWindow):
         self._deferred = False
         self.painted.connect(lambda: QTimer.singleShot(0, self._load_current))
         self.painted.connect(lambda: QTimer.singleShot(0, self.offer_recovery))
-        ctx.on("suggestions_changed", lambda _v: self.refresh_badges())
+        ctx.on_change((Kind.SUGGESTIONS,), lambda _v: self.refresh_badges())
         self._notified: set = set()
         self.reminder = QTimer(self, interval=60_000)
         self.reminder.timeout.connect(self.check_upcoming)
@@ -248,7 +249,7 @@ class MainWindow(QMainWindow):
 
         def done(result) -> None:
             mid, has_transcript = result
-            self.ctx.notify("meetings_changed")
+            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
             self.open_meeting(mid)
             self.show_info(f"Recovered “{item.title}” ({item.minutes} min) with your notes.",
                            "Kith is writing its minutes now." if has_transcript else "")
@@ -269,8 +270,8 @@ class MainWindow(QMainWindow):
             return meeting_id
 
         def done(_mid) -> None:
-            self.ctx.notify("meetings_changed")
-            self.ctx.notify("suggestions_changed")
+            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
+            self.ctx.changed(OpChanges.of(Kind.SUGGESTIONS))
 
         self.ctx.tasks.model(work, done, self.show_error, name="write-minutes")
 
@@ -362,7 +363,7 @@ class MainWindow(QMainWindow):
         def finished(reports) -> None:
             self._syncing = False
             if reports:
-                self.ctx.notify("meetings_changed")
+                self.ctx.changed(OpChanges.of(Kind.MEETINGS))
 
         def failed(_exc) -> None:  # a scheduled sync fails quietly; "Sync now" shows the error
             self._syncing = False

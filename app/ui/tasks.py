@@ -27,6 +27,7 @@ from typing import Any, Callable
 from app.context import Kith
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
+from app.ops.changes import OpResult
 from app.ui.qt import QObject, Qt, Signal
 
 log = logging.getLogger("kith.ui.tasks")
@@ -76,6 +77,7 @@ class TaskManager(QObject):
     task_progress = Signal(object, float, float, str)
     task_finished = Signal(object)
     task_failed = Signal(object, object)  # handle, exception (when no error callback was given)
+    changed = Signal(object)  # OpChanges of an operation that finished as a task (UiContext.changed)
     locked = Signal(object)  # the store could not be opened (wrong passphrase, no keyring): the error
     _post = Signal(object)
 
@@ -206,6 +208,8 @@ class TaskManager(QObject):
             if handle.state == "done":
                 if done is not None:
                     done(handle.result)
+                if isinstance(handle.result, OpResult) and handle.result.changes:
+                    self.changed.emit(handle.result.changes)
             elif handle.state == "failed":
                 if error is not None:
                     error(handle.error)

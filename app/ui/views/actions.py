@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from app.ui.context import UiContext
 from app.ui.qt import QAbstractItemView, QComboBox, QHeaderView, QStackedWidget, Qt, QTableWidget, QTableWidgetItem, QWidget
 from app.ui.widgets import EmptyState, PageHeader, button, hbox, muted, vbox
+from app.ops.changes import Kind, OpChanges
 
 DUE = [("Any date", None), ("Overdue", "overdue"), ("Due this week", "week"), ("No date", "none")]
 
@@ -80,7 +81,7 @@ class ActionsView(QWidget):
                        muted("due", wrap=False), self.due, None, self.reopen_btn, self.dismiss_btn, self.done_btn)
         self.setLayout(vbox(self.header, filters, self.stack, muted("Double-click an item to open its meeting at the source line."),
                             spacing=10))
-        ctx.on("actions_changed", lambda _v: self.refresh())
+        ctx.on_change((Kind.ACTIONS,), lambda _v: self.refresh())
 
     _busy = False
 
@@ -160,7 +161,7 @@ def set_statuses(ctx, changes: dict[int, str], undo: bool = True, finished=None)
     def done(before: dict) -> None:
         if finished is not None:
             finished()
-        ctx.notify("actions_changed")
+        ctx.changed(OpChanges.of(Kind.ACTIONS))
         if undo:
             n = len(changes)
             what = WORDS.get(next(iter(changes.values())), "changed")

@@ -9,6 +9,7 @@ from app.ui.context import UiContext
 from app.ui.live_session import LiveSession
 from app.ui.qt import QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar, QSplitter, Qt, QTimer, QWidget
 from app.ui.widgets import Banner, LevelMeter, PageHeader, button, hbox, heading, muted, vbox
+from app.ops.changes import Kind, OpChanges
 
 STAGES = {"transcribing": "Finishing the transcript…", "extracting": "Writing the minutes from the transcript and your notes…",
           "storing": "Saving…", "done": "Done"}
@@ -308,13 +309,13 @@ class LiveView(QWidget):
 
     def _on_processed(self, meeting_id: int) -> None:
         if self.session.state != "idle":  # the next meeting is already recording: stay here
-            self.ctx.notify("meetings_changed")
-            self.ctx.notify("suggestions_changed")
+            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
+            self.ctx.changed(OpChanges.of(Kind.SUGGESTIONS))
             return
         self.notes.clear()
         self.title.clear()
-        self.ctx.notify("meetings_changed")
-        self.ctx.notify("suggestions_changed")
+        self.ctx.changed(OpChanges.of(Kind.MEETINGS))
+        self.ctx.changed(OpChanges.of(Kind.SUGGESTIONS))
         if self.ctx.window is not None:
             self.ctx.window.open_meeting(meeting_id)
 
@@ -323,7 +324,7 @@ class LiveView(QWidget):
 
         if isinstance(exc, Cancelled) and self.session.meeting_id:
             self.ctx.show_info("Writing the minutes was cancelled. The transcript and your notes are saved.")
-            self.ctx.notify("meetings_changed")
+            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
             if self.ctx.window is not None:
                 self.ctx.window.open_meeting(self.session.meeting_id)
             return

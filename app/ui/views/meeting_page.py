@@ -28,6 +28,7 @@ from app.ui.qt import (
     QWidget,
 )
 from app.ui.widgets import PageHeader, button, hbox, muted, vbox
+from app.ops.changes import Kind, OpChanges
 
 REF = re.compile(r"\[S(\d+)\]")
 HIGHLIGHT = QColor(255, 213, 79, 150)
@@ -217,7 +218,7 @@ class MeetingPage(QWidget):
         elif kind == "done":
             aid = int(rest)
             self.ctx.tasks.db(lambda st: st.actions.set_status(aid, "done"),
-                              lambda _r: (self.load(self.meeting_id), self.ctx.notify("actions_changed")), name="done")
+                              lambda _r: (self.load(self.meeting_id), self.ctx.changed(OpChanges.of(Kind.ACTIONS))), name="done")
 
     def highlight(self, segment_ids: list[int], play: bool = False) -> None:
         """Select, colour and scroll to the cited lines; play them when audio is kept."""
@@ -280,7 +281,7 @@ class MeetingPage(QWidget):
             # action-item owners, the contact as participant and their voice profile
             def renamed(res) -> None:
                 self.load(mid)
-                self.ctx.notify("actions_changed")
+                self.ctx.changed(OpChanges.of(Kind.ACTIONS))
                 if getattr(res, "warning", ""):
                     self.ctx.show_info(f"Renamed {old} to {value}.", res.warning)
 

@@ -8,6 +8,7 @@ from app.ui.context import UiContext
 from app.ui.qt import QLineEdit, QListWidget, QListWidgetItem, QSplitter, QStackedWidget, Qt, QTimer, QWidget
 from app.ui.views.meeting_page import MeetingPage
 from app.ui.widgets import EmptyState, TaskProgress, button, vbox
+from app.ops.changes import Kind, OpChanges
 
 
 def search_meetings(store, query: str) -> list:
@@ -63,7 +64,7 @@ class MeetingsView(QWidget):
         split.setChildrenCollapsible(False)
         self.setLayout(vbox(split))
         self._pending_open: tuple[int, list[int] | None] | None = None
-        ctx.on("meetings_changed", lambda _v: self.refresh())
+        ctx.on_change((Kind.MEETINGS,), lambda _v: self.refresh())
         ctx.bridge.event.connect(self._stage_text)
 
     def focus_search(self) -> None:
@@ -129,8 +130,8 @@ class MeetingsView(QWidget):
                                 cancel=handle.cancel_token)
 
         def done(result) -> None:
-            self.ctx.notify("meetings_changed")
-            self.ctx.notify("suggestions_changed")
+            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
+            self.ctx.changed(OpChanges.of(Kind.SUGGESTIONS))
             self.open_meeting(result.meeting.id)
 
         h = self.ctx.tasks.model(run, done, self.ctx.show_error, name="import")

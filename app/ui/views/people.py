@@ -23,6 +23,7 @@ from app.ui.qt import (
     QWidget,
 )
 from app.ui.widgets import EmptyState, button, hbox, heading, muted, vbox
+from app.ops.changes import Kind
 
 
 def _csv(v) -> str:
@@ -390,7 +391,7 @@ class PeopleView(QWidget):
         self.tabs.addTab(self.deals, "Deals")
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
         self.setLayout(vbox(heading("People & deals", 1), self.tabs, spacing=10))
-        ctx.on("crm_changed", lambda _v: self.refresh())
+        ctx.on_change((Kind.CONTACTS, Kind.COMPANIES, Kind.DEALS,), lambda _v: self.refresh())
 
     def refresh(self) -> None:
         self.tabs.currentWidget().refresh()

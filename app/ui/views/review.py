@@ -19,6 +19,7 @@ from app.ui.qt import (
     QWidget,
 )
 from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, hbox, heading, vbox
+from app.ops.changes import Kind, OpChanges
 
 KIND_LABEL = {"create_contact": "New person", "update_contact": "Update a person", "create_company": "New company",
               "update_deal": "Deal update", "action_item": "Action item", "link_contact": "Same person?"}
@@ -77,7 +78,7 @@ class ReviewView(QWidget):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(split)
         self.setLayout(vbox(self.header, self.stack, spacing=10))
-        ctx.on("suggestions_changed", lambda _v: self.refresh())
+        ctx.on_change((Kind.SUGGESTIONS,), lambda _v: self.refresh())
 
     _busy = False
 
@@ -178,8 +179,8 @@ class ReviewView(QWidget):
             conflicts = [c for r in results if r for c in (r.get("conflicts") or [])]
             self.ctx.show_info(f"{verb} {len(ids)} suggestion{'s' if len(ids) != 1 else ''}.",
                                f"{len(conflicts)} value(s) you entered yourself were kept." if conflicts else "")
-            self.ctx.notify("suggestions_changed")
-            self.ctx.notify("crm_changed")
-            self.ctx.notify("actions_changed")
+            self.ctx.changed(OpChanges.of(Kind.SUGGESTIONS))
+            self.ctx.changed(OpChanges.of(Kind.CONTACTS, Kind.COMPANIES, Kind.DEALS))
+            self.ctx.changed(OpChanges.of(Kind.ACTIONS))
 
         self.ctx.tasks.db(run, done, failed, name="review-decide")

@@ -23,6 +23,7 @@ from app.ui.qt import (
 from app.ui.views.settings_privacy import PrivacyTab, YouTab
 from app.ui.files import open_file, pick_folder
 from app.ui.widgets import LevelMeter, PageHeader, TaskProgress, button, hbox, heading, muted, vbox
+from app.ops.changes import Kind, OpChanges
 
 
 def _size(n: int) -> str:
@@ -338,7 +339,7 @@ class CalendarsTab(QWidget):
             return add_feed(store, path)
 
         self.ctx.tasks.db(run, lambda r: (self.ctx.show_info(f"Added {r[0].name}: {r[1].added} event(s)."), self.refresh(),
-                                          self.ctx.notify("meetings_changed")), self.ctx.show_error, name="add-ics")
+                                          self.ctx.changed(OpChanges.of(Kind.MEETINGS))), self.ctx.show_error, name="add-ics")
 
     def sync_now(self) -> None:
         def run(kith, h):
@@ -350,7 +351,7 @@ class CalendarsTab(QWidget):
             notes = [f"{r.name}: {r.note}" for r in reports if getattr(r, "note", "")]
             self.ctx.show_info(f"Synced {len(reports)} calendar(s).", "; ".join(notes))
             self.refresh()
-            self.ctx.notify("meetings_changed")
+            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
 
         h = self.ctx.tasks.model(run, done, self.ctx.show_error, name="calendar-sync")
         self.progress.track(h, self.ctx.tasks, "Syncing calendars…")

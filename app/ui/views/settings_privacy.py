@@ -9,6 +9,7 @@ from app.ui.qt import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLay
                        QLineEdit, QMessageBox, QSpinBox, Qt, QWidget)
 from app.ui.files import pick_folder, save_file
 from app.ui.widgets import button, hbox, heading, muted, vbox
+from app.ops.changes import Kind, OpChanges
 
 MIN_PASSPHRASE = 8
 
@@ -180,8 +181,8 @@ class PrivacyTab(QWidget):
 
                 return erase_person(store, c.id)
 
-            self.ctx.tasks.db(run, lambda _r: (self.ctx.show_info(f"Erased {c.name}."), self.ctx.notify("crm_changed"),
-                                               self.ctx.notify("meetings_changed")), self.ctx.show_error, name="erase")
+            self.ctx.tasks.db(run, lambda _r: (self.ctx.show_info(f"Erased {c.name}."), self.ctx.changed(OpChanges.of(Kind.CONTACTS, Kind.COMPANIES, Kind.DEALS)),
+                                               self.ctx.changed(OpChanges.of(Kind.MEETINGS))), self.ctx.show_error, name="erase")
 
         if contact_id is not None:
             self.ctx.tasks.db(lambda s: s.contacts.get(contact_id), go, self.ctx.show_error, name="person")

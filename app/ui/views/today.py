@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from app.ui.context import UiContext
 from app.ui.qt import QFrame, QLabel, QPushButton, QScrollArea, QTextBrowser, QVBoxLayout, QWidget
 from app.ui.widgets import EmptyState, PageHeader, button, clear_layout, connect_clicked, hbox, heading, muted, vbox
+from app.ops.changes import Kind
 
 
 @dataclass
@@ -99,8 +100,8 @@ class TodayView(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         self.setLayout(vbox(self.header, scroll, spacing=12))
-        ctx.on("meetings_changed", lambda _v: self.refresh())
-        ctx.on("actions_changed", lambda _v: self.refresh())
+        ctx.on_change((Kind.MEETINGS,), lambda _v: self.refresh())
+        ctx.on_change((Kind.ACTIONS,), lambda _v: self.refresh())
 
     def refresh(self) -> None:
         now = datetime.now().astimezone()
