@@ -299,11 +299,12 @@ def db_rekey(kith, args):
     if args.passphrase:
         if kith.ask_passphrase is None:
             raise KithError("a new passphrase must be typed at a terminal")
+        from app.store.keys import new_passphrase_problem
+
         new_pp = kith.ask_passphrase("New passphrase: ")
-        if kith.ask_passphrase("Repeat the new passphrase: ") != new_pp:
-            raise KithError("the passphrases do not match; nothing was changed")
-        if not new_pp:
-            raise KithError("the passphrase is empty; nothing was changed")
+        problem = new_passphrase_problem(new_pp, kith.ask_passphrase("Repeat the new passphrase: "))
+        if problem:
+            raise KithError(f"{problem}; nothing was changed")
     mode = rekey(store, new_pp)
     print(f"re-encrypted {store.path} with a new key ({mode}). Older backups still need the old key or passphrase.")
 

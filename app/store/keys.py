@@ -72,6 +72,22 @@ def derive_subkey(master: bytes, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"kith-subkey-v1", info=purpose.encode()).derive(master)
 
 
+MIN_NEW_PASSPHRASE = 8  # the one policy for a passphrase being chosen, in the CLI and the app
+
+
+def new_passphrase_problem(first: str, repeat: str | None = None) -> str | None:
+    """What is wrong with a passphrase being chosen (typed twice), or None: the one rule for
+    `kith` at a terminal, `kith db rekey --passphrase` and the app's dialog. Passphrases that
+    already protect a database are never re-judged."""
+    if not first:
+        return "the passphrase is empty"
+    if len(unicodedata.normalize("NFC", first)) < MIN_NEW_PASSPHRASE:
+        return f"use at least {MIN_NEW_PASSPHRASE} characters"
+    if repeat is not None and unicodedata.normalize("NFC", repeat) != unicodedata.normalize("NFC", first):
+        return "the two passphrases differ"
+    return None
+
+
 def passphrase_key(passphrase: str, salt: bytes, *, normalize: bool = True) -> bytes:
     """scrypt of the passphrase in Unicode NFC, so "é" typed as one code point or as e + accent is the same."""
     if not passphrase:
@@ -209,8 +225,9 @@ def get_passphrase(
         value = ask.ask_new(reason)
     else:
         value = ask("Choose a passphrase for Kith's encrypted database: ")
-        if ask("Repeat the passphrase: ") != value:
-            raise KithError("the passphrases do not match", hint="run the command again")
+        problem = new_passphrase_problem(value, ask("Repeat the passphrase: "))
+        if problem:
+            raise KithError(problem, hint="run the command again")
     if not value:
         raise KithError("the passphrase is empty", hint="choose a non-empty passphrase")
     return value

@@ -77,16 +77,19 @@ def test_no_keyring_and_no_passphrase_explains_and_creates_nothing(paths):
 
 def test_no_keyring_asks_for_a_new_passphrase_twice(paths):
     FailKeyring.install()
-    answers = iter(["s3cret", "typo"])
-    with pytest.raises(Exception, match="do not match"):
+    answers = iter(["s3cret-pass", "typo"])
+    with pytest.raises(Exception, match="differ"):
         open_store(paths, ask_passphrase=lambda prompt: next(answers))
     assert not paths.database.exists()
+    with pytest.raises(Exception, match="at least 8 characters"):  # the one policy: keys.new_passphrase_problem
+        open_store(paths, ask_passphrase=lambda prompt: "short")
+    assert not paths.database.exists()
     prompts = []
-    s = open_store(paths, ask_passphrase=lambda prompt: prompts.append(prompt) or "s3cret")
+    s = open_store(paths, ask_passphrase=lambda prompt: prompts.append(prompt) or "s3cret-pass")
     s.close()
     assert len(prompts) == 2
     prompts.clear()
-    s = open_store(paths, ask_passphrase=lambda prompt: prompts.append(prompt) or "s3cret")
+    s = open_store(paths, ask_passphrase=lambda prompt: prompts.append(prompt) or "s3cret-pass")
     s.close()
     assert len(prompts) == 1  # an existing database asks once
 
@@ -217,3 +220,11 @@ def test_interrupted_rotation_is_finished_on_open(paths, memory_keyring):
     assert s.master_key == new and memory_keyring.store[("kith", "database-key")] == new.hex()
     assert ("kith", K.PENDING_USERNAME) not in memory_keyring.store
     s.close()
+
+
+def test_one_passphrase_policy_for_the_cli_and_the_app():
+    assert K.new_passphrase_problem("") == "the passphrase is empty"
+    assert "at least" in K.new_passphrase_problem("1234567")
+    assert K.new_passphrase_problem("12345678", "12345679") == "the two passphrases differ"
+    assert K.new_passphrase_problem("caf\u00e9-latte", "cafe\u0301-latte") is None  # NFC: the same passphrase
+    assert K.new_passphrase_problem("correct horse") is None

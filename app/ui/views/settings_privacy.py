@@ -11,7 +11,6 @@ from app.ui.files import pick_folder, save_file
 from app.ui.widgets import button, hbox, heading, muted, vbox
 from app.ops.changes import Kind, OpChanges
 
-MIN_PASSPHRASE = 8
 
 
 class PassphraseDialog(QDialog):
@@ -37,11 +36,11 @@ class PassphraseDialog(QDialog):
         self.setLayout(vbox(*([muted(reason)] if reason else []), self.warning, form, self.problem, buttons))
 
     def accept(self) -> None:
-        a, b = self.first.text(), self.second.text()
-        if len(a) < MIN_PASSPHRASE:
-            self.problem.setText(f"Use at least {MIN_PASSPHRASE} characters.")
-        elif a != b:
-            self.problem.setText("The two passphrases differ.")
+        from app.store.keys import new_passphrase_problem
+
+        problem = new_passphrase_problem(self.first.text(), self.second.text())
+        if problem:
+            self.problem.setText(problem[0].upper() + problem[1:] + ".")
         else:
             super().accept()
 
