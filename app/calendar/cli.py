@@ -51,21 +51,20 @@ def cmd_connect(kith, args) -> int:
 
 def _sync(kith, only=None, briefs: bool = True):
     from app.brief.service import prepare_upcoming
-    from app.calendar.sync import sync_all
-    from app.core.events import CancelToken
+    from app.ops.calendar import sync
 
     store = kith.store()
-    reports = sync_all(store, {}, CancelToken(), only=only)
+    reports = sync(store, only=only).value
     if briefs:
         prepare_upcoming(store, _opts(kith), hours=kith.settings.calendar.brief_ahead_hours)
     return reports
 
 
 def cmd_add_ics(kith, args) -> int:
-    from app.calendar.ics import add_feed
+    from app.ops.calendar import add_feed
 
     store = kith.store()
-    rec, report = add_feed(store, args.location, name=args.name)
+    rec, report = add_feed(store, args.location, name=args.name).value
     print(f"Added calendar {rec.name!r} (source {rec.id}): {report.added} event(s) in the window.")
     if report.note:
         print(f"kith: {report.note}", file=sys.stderr)

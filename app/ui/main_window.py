@@ -355,15 +355,12 @@ class MainWindow(QMainWindow):
             return
 
         def run(kith, h):
-            from app.calendar.sync import due, sync_all
+            from app.ops.calendar import sync
 
-            store = kith.store()
-            return sync_all(store, {}, h.cancel_token) if due(store, minutes) else None
+            return sync(kith.store(), cancel=h.cancel_token, if_due_minutes=minutes)  # its changes redraw Today
 
-        def finished(reports) -> None:
+        def finished(_res) -> None:
             self._syncing = False
-            if reports:
-                self.ctx.changed(OpChanges.of(Kind.MEETINGS))
 
         def failed(_exc) -> None:  # a scheduled sync fails quietly; "Sync now" shows the error
             self._syncing = False

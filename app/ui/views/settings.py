@@ -23,7 +23,6 @@ from app.ui.qt import (
 from app.ui.views.settings_privacy import PrivacyTab, YouTab
 from app.ui.files import open_file, pick_folder
 from app.ui.widgets import LevelMeter, PageHeader, TaskProgress, button, hbox, heading, muted, vbox
-from app.ops.changes import Kind, OpChanges
 
 
 def _size(n: int) -> str:
@@ -334,24 +333,28 @@ class CalendarsTab(QWidget):
             return
 
         def run(store):
-            from app.calendar.ics import add_feed
+            from app.ops.calendar import add_feed
 
-            return add_feed(store, path)
+            return add_feed(store, path)  # its change set (calendar) redraws Today
 
-        self.ctx.tasks.db(run, lambda r: (self.ctx.show_info(f"Added {r[0].name}: {r[1].added} event(s)."), self.refresh(),
-                                          self.ctx.changed(OpChanges.of(Kind.MEETINGS))), self.ctx.show_error, name="add-ics")
+        def done(res) -> None:
+            rec, report = res.value
+            self.ctx.show_info(f"Added {rec.name}: {report.added} event(s).")
+            self.refresh()
+
+        self.ctx.tasks.db(run, done, self.ctx.show_error, name="add-ics")
 
     def sync_now(self) -> None:
         def run(kith, h):
-            from app.calendar.sync import sync_all
+            from app.ops.calendar import sync
 
-            return sync_all(kith.store(), {}, h.cancel_token)
+            return sync(kith.store(), cancel=h.cancel_token)
 
-        def done(reports) -> None:
+        def done(res) -> None:
+            reports = res.value
             notes = [f"{r.name}: {r.note}" for r in reports if getattr(r, "note", "")]
             self.ctx.show_info(f"Synced {len(reports)} calendar(s).", "; ".join(notes))
             self.refresh()
-            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
 
         h = self.ctx.tasks.model(run, done, self.ctx.show_error, name="calendar-sync")
         self.progress.track(h, self.ctx.tasks, "Syncing calendars…")

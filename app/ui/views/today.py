@@ -100,8 +100,7 @@ class TodayView(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         self.setLayout(vbox(self.header, scroll, spacing=12))
-        ctx.on_change((Kind.MEETINGS,), lambda _v: self.refresh())
-        ctx.on_change((Kind.ACTIONS,), lambda _v: self.refresh())
+        ctx.on_change((Kind.MEETINGS, Kind.ACTIONS, Kind.CALENDAR), lambda _v: self.refresh())
 
     def refresh(self) -> None:
         now = datetime.now().astimezone()
