@@ -9,10 +9,11 @@ from app.ui.qt import QLineEdit, QTextBrowser, QWidget
 from app.ui.widgets import PageHeader, TaskProgress, button, hbox, vbox
 
 def ask_core(kith, question: str, engines, cancel=None) -> dict:
-    """Model lane: the one ask operation (app.meetings.ask.ask), as `kith ask --json` gives it."""
-    from app.meetings.ask import ask
+    """Model lane: the one ask operation (app.ops.meetings.ask → app.meetings.ask.ask, which `kith ask`
+    calls too), as `kith ask --json` gives it."""
+    from app.ops.meetings import ask
 
-    return ask(kith, question, engines=engines, cancel=cancel)
+    return ask(kith, question, engines=engines, cancel=cancel).value
 
 
 def _source(text: str, speaker: str, title: str, day, mid, sid) -> str:
