@@ -198,10 +198,9 @@ def cmd_minutes(kith, args) -> int:
 
 def cmd_actions(kith, args) -> int:
     from app.meetings.minutes import action_dict, action_lines
-
-    store = kith.store()
     from app.ops.meetings import set_action_status
 
+    store = kith.store()
     for ident, status in ((args.done, "done"), (args.dismiss, "dismissed"), (args.reopen, "open")):
         for i in ident or []:
             set_action_status(store, {i: status})

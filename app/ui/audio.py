@@ -65,13 +65,6 @@ def wav_source_factory(them: Path, you: Path | None = None, realtime: bool = Tru
     return make
 
 
-# -- recordings table (capture leaves registering a recording to its caller) -------------------
-def register_recording(store, path: Path, sample_rate: int, seconds: float, channels: int = 2, state: str = "finished") -> int:
-    from app.store import recordings
-
-    return recordings.register(store, path, sample_rate, seconds, channels=channels, state=state)
-
-
 def load_meeting_audio(store, meeting) -> tuple[object, int] | None:
     """(mono float32 samples, rate) of a meeting, or None when no audio is kept. DB thread."""
     import numpy as np

@@ -261,19 +261,12 @@ class MainWindow(QMainWindow):
     def write_minutes(self, meeting_id: int, notes: str = "") -> None:
         """Minutes for a stored meeting from its transcript and the user's notes (model lane)."""
         def work(kith, handle):
-            from app.meetings.pipeline import ProcessOptions, extract_and_store
+            from app.ops.meetings import write_minutes
 
-            store = kith.store()
-            meeting = store.meetings.get(meeting_id)
-            extract_and_store(kith, meeting, store.segments.for_meeting(meeting_id), ProcessOptions(user_notes=notes),
-                              self.ctx.tasks.engines, kith.bus, handle.cancel_token)
-            return meeting_id
+            # its change set (meetings, actions, suggestions) redraws the views
+            return write_minutes(kith, meeting_id, notes, self.ctx.tasks.engines, kith.bus, handle.cancel_token)
 
-        def done(_mid) -> None:
-            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
-            self.ctx.changed(OpChanges.of(Kind.SUGGESTIONS))
-
-        self.ctx.tasks.model(work, done, self.show_error, name="write-minutes")
+        self.ctx.tasks.model(work, None, self.show_error, name="write-minutes")
 
     # -- messages ----------------------------------------------------------------------
     def show_error(self, exc: BaseException) -> None:

@@ -67,6 +67,9 @@ def buttons_of(widget):
 
 LIVE_CONTROLS = {"Start recording", "Pause recording", "Stop recording", "Cancel writing the minutes"}
 SKIP = {"Install the selected model"}  # downloads weights from the network
+# replaces the meeting's pending suggestions, which the Review page is then tested on;
+# test_meetings.py clicks it and checks its effect
+SKIP_ACTIONS = {"Write the minutes again"}
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ def test_every_button_and_menu_action_on_every_page(window, ctx, qtbot, watched,
             seen.add((page_key, name))
             if b.menu() is not None:  # a menu button: trigger each action (a popup would block)
                 for act in b.menu().actions():
-                    if act.isEnabled() and not act.isSeparator():
+                    if act.isEnabled() and not act.isSeparator() and act.text() not in SKIP_ACTIONS:
                         act.trigger()
                         clicked.append(f"{page_key}: {name} → {act.text()}")
                         settle()

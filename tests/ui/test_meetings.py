@@ -129,3 +129,31 @@ def test_export_markdown_from_the_meeting_page(window, ctx, qtbot, tmp_path):
     cli_files = sorted((tmp_path / "cli").rglob("*.md"))
     assert [f.read_text() for f in cli_files] == [f.read_text() for f in sorted(files)]
     assert "## Transcript" in files[0].read_text() or "Transcript" in files[0].read_text()
+
+
+def test_reprocess_from_the_meeting_page_writes_the_minutes_again_like_the_cli(window, ctx, qtbot):
+    meetings = import_vtt(window, ctx, qtbot)
+    page = meetings.page
+    mid = page.meeting_id
+    before = db(ctx, lambda s: [n.body for n in s.notes.for_meeting(mid) if s.notes.is_minutes(n)])
+    assert before and "ten-agent pilot" in before[0]
+    page.reprocess_action.trigger()
+    assert page.progress.isVisible() and "Writing minutes" in page.progress.label.text()
+    idle(ctx, qtbot, timeout=300000)
+    after = db(ctx, lambda s: [n.body for n in s.notes.for_meeting(mid) if s.notes.is_minutes(n)])
+    assert len(after) == 1 and after != before, "one new set of minutes replaces the seeded one"
+    audit = db(ctx, lambda s: [e for e in s.audit.list() if e.action == "extract"])
+    assert audit and audit[0].model, "the extraction is audited like `kith meetings reprocess`"
+    assert "written again" in banner_text(window)
+    assert page.minutes.toPlainText().strip() and "ten-agent pilot" not in page.minutes.toPlainText()
+
+
+def test_delete_from_the_meeting_page_removes_everything_derived(window, ctx, qtbot):
+    meetings = import_vtt(window, ctx, qtbot)
+    mid = meetings.page.meeting_id
+    db(ctx, lambda s: s.actions.add(ActionItem(meeting_id=mid, text="Send the pilot quote", owner_text="Sam")))
+    meetings.page.delete_meeting(confirm=False)
+    idle(ctx, qtbot)
+    assert db(ctx, lambda s: s.meetings.list()) == []
+    assert db(ctx, lambda s: s.actions.list(meeting_id=mid)) == []
+    assert "Deleted" in banner_text(window)

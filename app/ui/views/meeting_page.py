@@ -17,6 +17,7 @@ from app.ui.qt import (
     QColor,
     QHeaderView,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QSplitter,
     Qt,
@@ -27,7 +28,7 @@ from app.ui.qt import (
     QUrl,
     QWidget,
 )
-from app.ui.widgets import PageHeader, button, hbox, muted, vbox
+from app.ui.widgets import PageHeader, TaskProgress, button, hbox, muted, vbox
 from app.ops.changes import Kind, OpChanges
 
 REF = re.compile(r"\[S(\d+)\]")
@@ -98,6 +99,14 @@ class MeetingPage(QWidget):
         self.review_btn.hide()
         self.header.add_action(self.review_btn)
         self.header.add_action(self.export_btn)
+        # the same operations as `kith meetings reprocess ID` and `kith meetings delete ID`
+        self.more_btn = button("More…", name="More actions for this meeting")
+        more = QMenu(self)
+        self.reprocess_action = more.addAction("Write the minutes again", self.reprocess)
+        self.delete_action = more.addAction("Delete this meeting…", self.delete_meeting)
+        self.more_btn.setMenu(more)
+        self.header.add_action(self.more_btn)
+        self.progress = TaskProgress()
 
         self.minutes = QTextBrowser()
         self.minutes.setOpenLinks(False)
@@ -141,7 +150,54 @@ class MeetingPage(QWidget):
         split.addWidget(tr_box)
         split.setSizes([430, 520])
         split.setChildrenCollapsible(False)
-        self.setLayout(vbox(self.header, split, spacing=8))
+        self.setLayout(vbox(self.header, self.progress, split, spacing=8))
+
+    # -- reprocess / delete (app/ops/meetings.py, shared with the CLI) --------------------
+    def reprocess(self) -> None:
+        """Extract the minutes again from the stored transcript (model lane, with progress and
+        cancel); the earlier minutes are replaced only when the new ones are written."""
+        mid = self.meeting_id
+        if mid is None:
+            return
+
+        def work(kith, handle):
+            from app.ops.meetings import reprocess
+
+            return reprocess(kith, mid, engines=self.ctx.tasks.engines, bus=kith.bus, cancel=handle.cancel_token)
+
+        def done(_res) -> None:
+            self.ctx.show_info("The minutes were written again from the transcript.")
+            if self.meeting_id == mid:
+                self.load(mid)
+
+        title = self.data.meeting.title if self.data else f"meeting {mid}"
+        h = self.ctx.tasks.model(work, done, self.ctx.show_error, name="reprocess", title=title)
+        self.progress.track(h, self.ctx.tasks, "Writing minutes…")
+
+    def delete_meeting(self, confirm: bool = True) -> None:
+        mid = self.meeting_id
+        if mid is None:
+            return
+        title = self.data.meeting.title if self.data else f"meeting {mid}"
+        if confirm and QMessageBox.warning(
+                self, "Delete this meeting", f"Delete “{title}” with its transcript, minutes, action items and "
+                "suggestions? This cannot be undone.",
+                QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            return
+
+        def run(kith):
+            from app.ops.meetings import delete
+
+            return delete(kith, mid)
+
+        def done(_res) -> None:
+            self.meeting_id, self.data = None, None
+            self.ctx.show_info(f"Deleted “{title}”.")
+            if self.ctx.window is not None:
+                self.ctx.window.go("meetings")
+
+        self.ctx.tasks.db_kith(run, done, self.ctx.show_error, name="delete-meeting")
 
     # -- loading -----------------------------------------------------------------------
     def load(self, meeting_id: int, highlight: list[int] | None = None) -> None:
