@@ -4,6 +4,7 @@ from __future__ import annotations
 from app.ui.errors import describe
 from app.ui.qt import (
     QColor,
+    QMessageBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -294,3 +295,9 @@ def clear_layout(layout) -> None:
             w.deleteLater()
         elif item.layout() is not None:
             clear_layout(item.layout())
+
+
+def confirm_destructive(parent, title: str, text: str) -> bool:
+    """A warning that defaults to Cancel, for what cannot be undone; True when the user chose Yes."""
+    buttons = QMessageBox.StandardButton
+    return QMessageBox.warning(parent, title, text, buttons.Cancel | buttons.Yes, buttons.Cancel) == buttons.Yes

@@ -17,7 +17,6 @@ from app.ui.qt import (
     QColor,
     QHeaderView,
     QMenu,
-    QMessageBox,
     QPlainTextEdit,
     QSplitter,
     Qt,
@@ -28,7 +27,7 @@ from app.ui.qt import (
     QUrl,
     QWidget,
 )
-from app.ui.widgets import PageHeader, TaskProgress, button, hbox, muted, vbox
+from app.ui.widgets import PageHeader, TaskProgress, button, confirm_destructive, hbox, muted, vbox
 from app.ops.changes import Kind, OpChanges
 
 REF = re.compile(r"\[S(\d+)\]")
@@ -179,11 +178,8 @@ class MeetingPage(QWidget):
         if mid is None:
             return
         title = self.data.meeting.title if self.data else f"meeting {mid}"
-        if confirm and QMessageBox.warning(
-                self, "Delete this meeting", f"Delete “{title}” with its transcript, minutes, action items and "
-                "suggestions? This cannot be undone.",
-                QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
-                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+        if confirm and not confirm_destructive(self, "Delete this meeting", f"Delete “{title}” with its transcript, "
+                                               "minutes, action items and suggestions? This cannot be undone."):
             return
 
         def run(kith):

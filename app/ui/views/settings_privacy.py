@@ -8,7 +8,7 @@ from app.ui.context import UiContext
 from app.ui.qt import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QInputDialog, QLabel,
                        QLineEdit, QMessageBox, QSpinBox, Qt, QWidget)
 from app.ui.files import pick_folder, save_file
-from app.ui.widgets import button, hbox, heading, muted, vbox
+from app.ui.widgets import button, confirm_destructive, hbox, heading, muted, vbox
 from app.ops.changes import Kind, OpChanges
 
 
@@ -168,11 +168,9 @@ class PrivacyTab(QWidget):
 
     def erase_person(self, contact_id: int | None = None, confirm: bool = True) -> None:
         def go(c) -> None:
-            if confirm and QMessageBox.warning(
-                    self, "Erase a person", f"Erase {c.name} and every trace of them (contact, mentions in transcripts and "
-                    "notes, action items)? This cannot be undone.",
-                    QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
-                    QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            if confirm and not confirm_destructive(self, "Erase a person", f"Erase {c.name} and every trace of them "
+                                                   "(contact, mentions in transcripts and notes, action items)? "
+                                                   "This cannot be undone."):
                 return
 
             def run(store):
