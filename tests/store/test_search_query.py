@@ -107,3 +107,22 @@ def test_erasing_a_person_drops_the_vectors_of_lines_that_named_them(store, acme
     store.vectors.put_many("t", [(s.id, m.id, _unit(i)) for i, s in enumerate(segs)])
     erase_person(store, c.id)
     assert segs[4].id in {r[0] for r in store.vectors.missing("t")}
+
+
+def test_quantised_search_returns_the_exact_top_lines_and_scores(store, acme):
+    """The int8 copy only picks candidates: the top lines and their scores match a float32 scan."""
+    m, segs = acme
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((len(segs), 384)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    store.vectors.put_many("t", [(s.id, m.id, base[i]) for i, s in enumerate(segs)])
+    ids, _mids, mat = store.vectors.matrix("t")
+    assert mat.dtype == np.int8
+    for seed in range(5):
+        q = base[seed % len(segs)] + 0.5 * _unit(100 + seed)
+        q /= np.linalg.norm(q)
+        stored = base.astype(np.float16).astype(np.float32)
+        want = np.argsort(-(stored @ q))[:3]
+        got = store.vectors.nearest("t", q, 3)
+        assert [sid for sid, _ in got] == [segs[i].id for i in want]
+        assert np.allclose([x for _, x in got], (stored @ q)[want], atol=1e-5)
