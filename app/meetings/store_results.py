@@ -96,11 +96,14 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
 
         for item in _get(result, "action_items") or []:
             owner = (_get(item, "owner") or "unassigned").strip() or "unassigned"
-            owner_contact = None
+            owner_contact = owner_match = None
             if _get(item, "owner_is_user"):
                 owner = user_name
             elif owner.lower() != "unassigned":
-                owner_contact = next((c for c in participants if c.name.lower() == owner.lower()), None) or store.contacts.find_by_name(owner)
+                # only the same name links at once; a contact with a similar name is put to the person (AI proposes)
+                owner_contact = next((c for c in participants if c.name.casefold() == owner.casefold()), None) \
+                    or store.contacts.find_by_name(owner, fuzzy=False)
+                owner_match = None if owner_contact else store.contacts.find_by_name(owner)
             flagged = bool(_get(item, "flagged"))
             a = store.actions.add(
                 ActionItem(
@@ -118,7 +121,8 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
                 reason = _get(item, "flag_reason") or ""
                 suggestions.append(
                     store.suggestions.add(
-                        Suggestion(kind="action_item", payload={"action_item_id": a.id, "task": a.text, "owner": a.owner_text, "due": a.due_date.isoformat() if a.due_date else None},
+                        Suggestion(kind="action_item", payload={"action_item_id": a.id, "task": a.text, "owner": a.owner_text, "due": a.due_date.isoformat() if a.due_date else None,
+                                                                **({"owner_match": {"contact_id": owner_match.id, "name": owner_match.name}} if owner_match else {})},
                                    evidence=a.evidence, meeting_id=meeting.id, reason=("flagged: " + reason) if flagged else "")
                     )
                 )

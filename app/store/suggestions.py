@@ -267,6 +267,12 @@ class Suggestions(Repo):
             if owner and owner != a.owner_text:  # the person re-assigned it while reviewing
                 who = self.s.contacts.find_by_name(owner) if owner != "unassigned" else None
                 a.owner_text, a.owner_contact_id = owner, who.id if who else None
+            elif a.owner_contact_id is None and (p.get("owner_match") or {}).get("contact_id"):
+                # the contact proposed for a similar name: linked now that the person accepted the item
+                try:
+                    a.owner_contact_id = self.s.contacts.get(int(p["owner_match"]["contact_id"])).id
+                except KithError:  # erased since it was proposed: the item stays unlinked
+                    pass
             if due:
                 a.due_date = to_date(str(due)[:10])
             if a.status == "proposed":

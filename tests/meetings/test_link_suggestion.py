@@ -53,3 +53,31 @@ def test_a_known_participant_gets_no_link_proposal(kith):
     m, segs = _meeting(store, with_ids=[zb.id])
     _, suggestions = store_extraction(kith, m, segs, RESULT)
     assert [s.kind for s in suggestions if s.kind in ("link_contact", "update_contact")] == ["update_contact"]
+
+
+OWNED = {"summary": "Intro.", "action_items": [{"task": "send the security questionnaire", "owner": "Bruno Zebrowsky",
+                                                "evidence": [1]}]}
+
+
+def test_an_owner_with_a_similar_name_is_proposed_not_linked(kith):
+    """The model's "Bruno Zebrowsky" is not silently the contact "Bruno Zebrowski": the item stays
+    unlinked, the suggestion carries the match, and accepting it links the owner."""
+    store = kith.store()
+    zb = store.contacts.add(Contact(name="Bruno Zebrowski"))
+    m, segs = _meeting(store)
+    actions, suggestions = store_extraction(kith, m, segs, OWNED)
+    assert actions[0].owner_contact_id is None
+    s = next(x for x in suggestions if x.kind == "action_item")
+    assert s.payload["owner_match"] == {"contact_id": zb.id, "name": "Bruno Zebrowski"}
+    store.suggestions.accept(s.id)
+    assert store.actions.get(actions[0].id).owner_contact_id == zb.id
+
+
+def test_an_owner_with_the_same_name_is_linked(kith):
+    store = kith.store()
+    zb = store.contacts.add(Contact(name="Bruno Zebrowski"))
+    m, segs = _meeting(store)
+    actions, suggestions = store_extraction(kith, m, segs, {**OWNED, "action_items": [
+        {**OWNED["action_items"][0], "owner": "bruno zebrowski"}]})
+    assert actions[0].owner_contact_id == zb.id
+    assert "owner_match" not in next(x for x in suggestions if x.kind == "action_item").payload
