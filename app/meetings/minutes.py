@@ -61,6 +61,8 @@ def suggestion_line(s) -> str:
         )
     elif s.kind == "action_item":
         what = f"action item for {p.get('owner')}: {p.get('task')}"
+        if (p.get("owner_match") or {}).get("name"):
+            what += f" (owner → contact #{p['owner_match']['contact_id']} {p['owner_match']['name']} when accepted)"
     else:
         what = f"{s.kind}: {p}"
     flag = f" ⚠ {s.reason}" if s.reason else ""

@@ -75,7 +75,7 @@ def editable_fields(payload: dict) -> list[tuple[str, object]]:
     """The payload's user-editable fields as ("key" or "key.sub", value) pairs."""
     rows = []
     for k, v in payload.items():
-        if k in ("action_item_id", "contact_id", "template"):
+        if k in ("action_item_id", "contact_id", "template", "owner_match"):
             continue
         if isinstance(v, dict):
             for k2, v2 in v.items():

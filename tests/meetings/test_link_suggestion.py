@@ -69,6 +69,11 @@ def test_an_owner_with_a_similar_name_is_proposed_not_linked(kith):
     assert actions[0].owner_contact_id is None
     s = next(x for x in suggestions if x.kind == "action_item")
     assert s.payload["owner_match"] == {"contact_id": zb.id, "name": "Bruno Zebrowski"}
+    from app.meetings.minutes import suggestion_line
+    from app.ops.review import editable_fields
+
+    assert f"contact #{zb.id} Bruno Zebrowski when accepted" in suggestion_line(s)
+    assert not any(k.startswith("owner_match") for k, _ in editable_fields(s.payload))
     store.suggestions.accept(s.id)
     assert store.actions.get(actions[0].id).owner_contact_id == zb.id
 

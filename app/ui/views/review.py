@@ -129,6 +129,9 @@ class ReviewView(QWidget):
         s, ev, title = self.items[row]
         self.kind.setText(KIND_LABEL.get(s.kind, s.kind))
         self.reason.setText(("⚠ " + s.reason) if s.reason else (f"From “{title}”" if title else ""))
+        match = s.payload.get("owner_match") or {}
+        if match.get("name"):
+            self.reason.setText(self.reason.text() + f" · accepting links the owner to {match['name']}")
         clear_layout(self.form)
         self.edits = {}
         for key, value in editable_fields(s.payload):
