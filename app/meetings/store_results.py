@@ -101,9 +101,13 @@ def store_extraction(kith: Kith, meeting: Meeting, segments: list[Segment], resu
                 owner = user_name
             elif owner.lower() != "unassigned":
                 # only the same name links at once; a contact with a similar name is put to the person (AI proposes)
-                owner_contact = next((c for c in participants if c.name.casefold() == owner.casefold()), None) \
-                    or store.contacts.find_by_name(owner, fuzzy=False)
-                owner_match = None if owner_contact else store.contacts.find_by_name(owner)
+                owner_contact = next((c for c in participants if c.name.casefold() == owner.casefold()), None)
+                if owner_contact is None:
+                    found = store.contacts.find_by_name(owner)
+                    if found is not None and found.name.casefold() == owner.casefold():
+                        owner_contact = found
+                    else:
+                        owner_match = found
             flagged = bool(_get(item, "flagged"))
             a = store.actions.add(
                 ActionItem(

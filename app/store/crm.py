@@ -112,8 +112,8 @@ class Contacts(Repo):
         row = self.conn.execute("SELECT contact_id FROM contact_emails WHERE email = ?", ((email or "").strip(),)).fetchone()
         return self.get(row[0]) if row else None
 
-    def find_by_name(self, name: str, min_score: float = 90, fuzzy: bool = True) -> Contact | None:
-        """The contact called ``name`` (case-insensitive); with ``fuzzy``, else the closest above ``min_score``."""
+    def find_by_name(self, name: str, min_score: float = 90) -> Contact | None:
+        """The contact called ``name`` (case-insensitive), else the closest above ``min_score`` (WRatio)."""
         from rapidfuzz import fuzz, process, utils
 
         name = (name or "").strip()
@@ -123,8 +123,8 @@ class Contacts(Repo):
         if not rows:
             return None
         exact = [r for r in rows if r[1].casefold() == name.casefold()]
-        if exact or not fuzzy:
-            return self.get(exact[0][0]) if exact else None
+        if exact:
+            return self.get(exact[0][0])
         choices = {r[0]: r[1] for r in rows}
         best = process.extractOne(name, choices, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=min_score)
         return self.get(best[2]) if best else None
