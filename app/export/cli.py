@@ -125,7 +125,7 @@ def _confirm(target: str, args):
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_export(kith, args) -> int:
-    from app.export.service import write_files
+    from app.ops.export import export_files
 
     since = _since(args)
     if args.target in REMOTE:
@@ -149,9 +149,7 @@ def cmd_export(kith, args) -> int:
 
     if not args.out:
         raise KithError("file exports need a folder", hint=f"kith export {args.target} --out DIR")
-    if args.out.exists() and not args.out.is_dir():
-        raise KithError(f"--out {args.out}: is a file, not a folder", hint="give a folder (it is created if missing)")
-    paths = write_files(kith.store(), args.target, args.out, meeting_id=args.meeting, since=since)
+    paths = export_files(kith.store(), args.target, args.out, meeting_id=args.meeting, since=since).value
     print_json_or([str(p) for p in paths], args, lambda: print("\n".join(str(p) for p in paths)))
     return 0
 

@@ -292,20 +292,16 @@ def db_recover(kith, args):
 
 
 def db_rekey(kith, args):
-    from app.store.rights import rekey
+    from app.ops.export import rekey
 
     store = kith.store()
-    new_pp = None
+    new_pp = repeated = None
     if args.passphrase:
         if kith.ask_passphrase is None:
             raise KithError("a new passphrase must be typed at a terminal")
-        from app.store.keys import new_passphrase_problem
-
         new_pp = kith.ask_passphrase("New passphrase: ")
-        problem = new_passphrase_problem(new_pp, kith.ask_passphrase("Repeat the new passphrase: "))
-        if problem:
-            raise KithError(f"{problem}; nothing was changed")
-    mode = rekey(store, new_pp)
+        repeated = kith.ask_passphrase("Repeat the new passphrase: ")
+    mode = rekey(store, new_pp, repeated).value
     print(f"re-encrypted {store.path} with a new key ({mode}). Older backups still need the old key or passphrase.")
 
 

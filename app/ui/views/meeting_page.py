@@ -375,8 +375,8 @@ class MeetingPage(QWidget):
         mid = self.meeting_id
 
         def run(store):
-            from app.export.service import write_files  # the CLI's `kith export FMT --meeting ID`
+            from app.ops.export import export_files  # the CLI's `kith export FMT --meeting ID --out`
 
-            return write_files(store, fmt, Path(folder), meeting_id=mid)
+            return export_files(store, fmt, Path(folder), meeting_id=mid).value
 
         self.ctx.tasks.db(run, lambda files: self.ctx.show_info(f"Exported {len(files)} file(s) to {folder}."), name="export")

@@ -57,9 +57,9 @@ def switch_to_passphrase(ctx: UiContext, parent=None, passphrase: str | None = N
         passphrase = dlg.passphrase()
 
     def run(store):
-        from app.store.rights import rekey
+        from app.ops.export import rekey
 
-        return rekey(store, passphrase)
+        return rekey(store, passphrase).value  # the dialog had it typed twice
 
     ctx.tasks.db(run, done or (lambda _m: ctx.show_info("Your database is now protected by your passphrase.")),
                  ctx.show_error, name="passphrase")
@@ -193,9 +193,9 @@ class PrivacyTab(QWidget):
             return
 
         def run(store):
-            from app.store.rights import rekey
+            from app.ops.export import rekey
 
-            return rekey(store)
+            return rekey(store).value
 
         self.ctx.tasks.db(run, lambda r: (self.ctx.show_info(f"Re-encrypted ({r})."), self.refresh()),
                           self.ctx.show_error, name="rekey")
