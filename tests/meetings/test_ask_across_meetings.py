@@ -3,6 +3,9 @@ operation with checked citations for the CLI and the Ask page."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -13,6 +16,7 @@ from app.meetings.ask import NOTHING, UNSURE, ask
 from app.meetings.pipeline import Engines
 from app.meetings.retrieval import parse_filters, retrieve, time_filter
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)  # a Monday
 ACME = [
     ("Dana", "Thanks for making time today, I know the quarter is busy for you."),
@@ -164,3 +168,35 @@ def test_ask_on_smollm2_never_answers_without_a_citation(smol, meetings):
         assert d["citations"] and all(c["quote"] for c in d["citations"])
     else:
         assert d["unsure"] and d["text"] == UNSURE
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("strace"),
+                    reason="needs root for a network namespace, and strace")
+def test_ask_runs_with_no_network_and_opens_no_socket(kith_home, tmp_path):
+    """`kith ask` (sentence vectors + the local LLM) in a network namespace with no interfaces,
+    traced: it answers, and no process of it tried an internet socket."""
+    import subprocess
+    import sys
+
+    if subprocess.run(["unshare", "-n", "true"]).returncode != 0:
+        pytest.skip("unshare -n is not permitted here")
+    # a passphrase database, as on a machine without a keyring (the subprocesses have none)
+    env = {**os.environ, "KITH_PASSPHRASE": "offline-test-passphrase",
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    seed = ("import sys; from datetime import datetime, timezone; from app.context import Kith; "
+            "from tests.meetings.test_ask_across_meetings import ACME, _meeting; import os; "
+            "k = Kith.from_env(dict(os.environ)); "
+            "_meeting(k.store(), 'Acme pricing call', datetime(2026, 10, 6, 15, tzinfo=timezone.utc), ACME); k.close()")
+    r = subprocess.run([sys.executable, "-c", seed], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    trace = tmp_path / "trace"
+    cmd = ["unshare", "-n", "strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(trace),
+           sys.executable, "-m", "app", "ask", "--json", "--llm", "smollm2-135m", "What budget did Acme mention?"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["semantic"] and out["retrieved"], "vectors and lines were used without a network"
+    assert any("fifty thousand" in ln["text"] for ln in out["retrieved"])
+    inet = [ln for ln in trace.read_text().splitlines() if "AF_INET" in ln]
+    assert trace.exists() and inet == [], inet
