@@ -165,8 +165,10 @@ def answers(spec, ids, kith, n: int, now, log) -> dict:
         cites = [(c["meeting_id"], c["segment_index"]) for c in d["citations"]]
         on = [c for c in cites if c[0] == mid and c[1] in q["lines"]]
         rows.append({"q": q["q"], "known": d["known"], "unsure": d["unsure"], "correct": correct, "supported": bool(on),
-                     "cites": len(cites), "cites_ok": len(on), "secs": round(secs, 1), "answer": d["answer"][:160]})
-        log(f"  [{len(rows)}/{n}] {'OK ' if correct and on else 'NO '} {secs:5.1f}s {q['q']} -> {d['text'][:110]!r}")
+                     "cites": len(cites), "cites_ok": len(on), "secs": round(secs, 1), "answer": d["answer"][:160],
+                     "why_unsure": d.get("why_unsure", "")})
+        log(f"  [{len(rows)}/{n}] {'OK ' if correct and on else 'NO '} {secs:5.1f}s {q['q']} -> {d['text'][:110]!r}"
+            + (f" [{d['why_unsure'][:140]}]" if d.get("why_unsure") else ""))
     nc = sum(r["cites"] for r in rows)
     return {
         "questions": len(rows),

@@ -27,6 +27,16 @@ def _line(n: int, title: str, day: date | None, seg: Segment) -> str:
     return f"[{n}] ({clean_text(title)}, {when}) {speaker}: {clean_text(seg.text)}"
 
 
+def _best_supporting(answer: str, texts: list[str], floor: float = 0.5) -> list[int]:
+    """1-based numbers of the line that best holds the answer's content words (ties kept, at most 2),
+    when it holds at least ``floor`` of them; else []."""
+    scores = [support(answer, t) for t in texts]
+    top = max(scores, default=0.0)
+    if top < floor:
+        return []
+    return [i for i, x in enumerate(scores, 1) if x == top][:2]
+
+
 def answer_question(
     question: str,
     retrieved: list[tuple[str, date | None, Segment]],
@@ -51,16 +61,23 @@ def answer_question(
     user = f"Question: {clean_text(question)}\n\n<<<EXCERPTS\n" + "\n".join(lines) + "\nEXCERPTS>>>"
     try:
         raw, _text, _u = llm.complete_json(_SYSTEM, user, RawAnswer, max_tokens)
-    except ExtractionError:
-        return Answer(text=UNKNOWN, known=False)
+    except ExtractionError as exc:
+        return Answer(text=UNKNOWN, known=False, why_not=f"the model's reply was not usable ({exc})")
     cites = [i for i in dict.fromkeys(raw.cite) if 1 <= i <= len(lines)]
     text = raw.answer.strip()
-    if not raw.known or not text or not cites:
-        return Answer(text=UNKNOWN, known=False)
+    if not raw.known or not text:
+        return Answer(text=UNKNOWN, known=False, why_not="the model found no answer in these lines")
+    if not cites:
+        return Answer(text=UNKNOWN, known=False, why_not="the model's answer cited no line")
     cited_text = " ".join(retrieved[i - 1][2].text for i in cites)
-    # an answer whose content words are absent from what it cites is not an answer
+    # an answer whose content words are absent from what it cites is not an answer — unless the
+    # model only got the number wrong: another line it was given says it (small models often cite
+    # the question before the reply); that line, checked, becomes the citation
     if content_words(text) and support(text, cited_text + " " + question) < 0.25:
-        return Answer(text=UNKNOWN, known=False)
+        best = _best_supporting(text, [seg.text for _t, _d, seg in retrieved[: len(lines)]])
+        if not best:
+            return Answer(text=UNKNOWN, known=False, why_not=f"the lines it cited do not say it: {text!r}")
+        cites = best
     citations = []
     for i in cites:
         title, day, seg = retrieved[i - 1]

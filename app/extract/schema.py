@@ -192,3 +192,4 @@ class Answer(BaseModel):
     text: str
     known: bool
     citations: list[Citation] = Field(default_factory=list)
+    why_not: str = ""  # when not known: what stopped the answer (shown with the closest lines)

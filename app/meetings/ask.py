@@ -91,7 +91,7 @@ def ask(kith, question: str, engines=None, llm_name: str | None = None, now=None
     t0 = time.perf_counter()
     store = kith.store()
     out: dict = {"question": question, "known": False, "unsure": False, "text": NOTHING, "answer": "",
-                 "meeting": None, "citations": [], "retrieved": [], "semantic": False, "note": ""}
+                 "meeting": None, "citations": [], "retrieved": [], "semantic": False, "note": "", "why_unsure": ""}
     if not question:
         out["text"] = 'Ask a question, e.g. "what budget did Acme mention?"'
         return out
@@ -121,7 +121,8 @@ def ask(kith, question: str, engines=None, llm_name: str | None = None, now=None
     ans = answer_question(question, [(ln.meeting_title, ln.meeting_date, ln.segment) for ln in r.lines], llm)
     cites = _checked(ans.text, question, ans.citations) if ans.known else []
     if not cites:
-        out.update(unsure=True, text=UNSURE)
+        out.update(unsure=True, text=UNSURE,
+                   why_unsure=ans.why_not if not ans.known else f"no cited line supports the answer: {ans.text!r}")
         out["answer_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return out
     first = cites[0]

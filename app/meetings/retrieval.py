@@ -177,7 +177,7 @@ def retrieve(store, question: str, embedder=None, limit: int = 8, context: int =
     focus = filters.focus_meetings
     if focus is not None and scope is not None:
         focus = focus & scope
-    from app.store.search import next_lines
+    from app.store.search import replies
 
     lists: list[tuple[str, list[int], float]] = []
     # the time the question names narrows first; the whole store still counts, at a lower weight
@@ -195,7 +195,7 @@ def retrieve(store, question: str, embedder=None, limit: int = 8, context: int =
         lists.append((tag + "bm25", k, w))
         if keyword_only:
             continue
-        lists.append((tag + "bm25:reply", next_lines(store, k[:20]), 0.5 * w))  # the answer follows its question
+        lists.append((tag + "bm25:reply", replies(store, k[:20]), 0.5 * w))  # the answer follows its question
         e = _evidence_ids(store, rest, sc)
         ev = ev or e
         lists.append((tag + "minutes", e, 0.5 * w))
@@ -204,6 +204,7 @@ def retrieve(store, question: str, embedder=None, limit: int = 8, context: int =
             if near:
                 best = max(best or 0.0, near[0][1])
             lists.append((tag + "vector", [sid for sid, _ in near], w))
+            lists.append((tag + "vector:reply", replies(store, [sid for sid, _ in near[:20]]), 0.5 * w))
     score, why = _fuse(lists)
     cand = sorted(score, key=lambda s: -score[s])[: limit * 4]
     segs = {s.id: s for s in store.segments.get_many(cand)}

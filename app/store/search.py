@@ -199,12 +199,23 @@ def cited_segments(store, hits, terms: list[str]) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-def next_lines(store, ids: list[int]) -> list[int]:
-    """The line right after each of ``ids`` in its meeting (in the order of ``ids``)."""
+def replies(store, ids: list[int]) -> list[int]:
+    """The reply to each of ``ids`` in its meeting, in the order of ``ids``: the next line, or —
+    when the next line is itself a question ("Any standouts?") — the line after it."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    nxt = dict(store.conn.execute(
-        "SELECT s.id, n.id FROM segments s JOIN segments n ON n.meeting_id = s.meeting_id AND n.idx = s.idx + 1 "
-        f"WHERE s.id IN ({marks})", [int(i) for i in ids]).fetchall())
-    return [nxt[i] for i in ids if i in nxt]
+    rows = store.conn.execute(
+        "SELECT s.id, n.idx - s.idx, n.id, n.text FROM segments s JOIN segments n ON n.meeting_id = s.meeting_id "
+        f"AND n.idx IN (s.idx + 1, s.idx + 2) WHERE s.id IN ({marks})", [int(i) for i in ids]).fetchall()
+    nxt: dict[int, dict[int, tuple[int, str]]] = {}
+    for sid, step, nid, text in rows:
+        nxt.setdefault(sid, {})[step] = (nid, text or "")
+    out = []
+    for i in ids:
+        after = nxt.get(i, {})
+        if 1 not in after:
+            continue
+        nid, text = after[1]
+        out.append(after[2][0] if text.rstrip().endswith("?") and 2 in after else nid)
+    return out

@@ -200,3 +200,19 @@ def test_ask_runs_with_no_network_and_opens_no_socket(kith_home, tmp_path):
     assert any("fifty thousand" in ln["text"] for ln in out["retrieved"])
     inet = [ln for ln in trace.read_text().splitlines() if "AF_INET" in ln]
     assert trace.exists() and inet == [], inet
+
+
+def test_the_reply_to_a_question_is_the_line_after_it_or_after_a_follow_up_question(kith, meetings):
+    from app.store.search import replies
+
+    _, (_, board) = meetings
+    prep, question, answer, risk = board
+    # "Let's prepare the numbers" is followed by a question: its reply is the line after that
+    assert replies(kith.store(), [prep.id, question.id, answer.id, risk.id]) == [answer.id, answer.id, risk.id]
+
+
+def test_a_misnumbered_citation_is_moved_to_the_line_that_says_it(kith, meetings):
+    _, (_, board) = meetings
+    engines = Scripted(RawAnswer(known=True, answer="About twenty-two months of runway at the current burn.", cite=[1]))
+    d = ask(kith, "How long until we run out of cash?", engines=engines, now=NOW)
+    assert d["known"] and [c["segment_id"] for c in d["citations"]] == [board[2].id]
