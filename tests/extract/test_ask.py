@@ -49,16 +49,16 @@ def test_nothing_retrieved_means_unknown_without_calling_a_model():
 
 
 def test_a_supported_answer_keeps_its_citations():
-    llm = Scripted(RawAnswer(known=True, answer="About fifty thousand dollars a year.", cite=[1]))
+    llm = Scripted(RawAnswer(answer="About fifty thousand dollars a year.", cite=[1]))
     ans = answer_question("What budget did Acme mention?", RETRIEVED, llm)
     assert ans.known and [c.segment_id for c in ans.citations] == [41] and ans.citations[0].meeting_id == 7
     assert "<<<EXCERPTS" in llm.prompts[0] and "[2]" in llm.prompts[0]
 
 
 @pytest.mark.parametrize("raw", [
-    RawAnswer(known=True, answer="About fifty thousand dollars.", cite=[9]),  # cites nothing it was given
-    RawAnswer(known=True, answer="The CEO is called Bob and loves golf.", cite=[1]),  # not in what it cites
-    RawAnswer(known=False, answer="", cite=[]),
+    RawAnswer(answer="About fifty thousand dollars.", cite=[9]),  # cites nothing it was given
+    RawAnswer(answer="The CEO is called Bob and loves golf.", cite=[1]),  # not in what it cites
+    RawAnswer(answer="", cite=[]),
 ])
 def test_unsupported_or_unknown_answers_say_i_dont_know(raw):
     ans = answer_question("What budget did Acme mention?", RETRIEVED, Scripted(raw))

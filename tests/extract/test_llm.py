@@ -78,7 +78,7 @@ def _with_fake(replies) -> tuple[LocalLLM, JunkLlama]:
 
 
 def test_junk_then_valid_is_retried_once():
-    llm, fake = _with_fake([("}{ not json", "stop"), ('{"known": true, "answer": "x\ny", "cite": [1]}', "stop")])
+    llm, fake = _with_fake([("}{ not json", "stop"), ('{"answer": "x\ny", "cite": [1]}', "stop")])
     obj, raw, usage = llm.complete_json("s", "u", RawAnswer, 50)
     assert obj.answer == "x\ny"  # a raw newline inside a string is accepted (strict=False)
     assert usage.retries == 1 and len(fake.calls) == 2
@@ -86,14 +86,14 @@ def test_junk_then_valid_is_retried_once():
 
 
 def test_junk_twice_is_an_extraction_error():
-    llm, fake = _with_fake([("garbage", "stop"), ('{"known": "maybe"}', "stop")])
+    llm, fake = _with_fake([("garbage", "stop"), ('{"answer": 7}', "stop")])
     with pytest.raises(ExtractionError) as e:
         llm.complete_json("s", "u", RawAnswer, 50)
     assert "not valid JSON for the schema" in str(e.value)
 
 
 def test_truncated_then_complete_uses_a_bigger_budget():
-    llm, fake = _with_fake([('{"known": true, "ans', "length"), ('{"known": false, "answer": "", "cite": []}', "stop")])
+    llm, fake = _with_fake([('{"answer": "an unfinished', "length"), ('{"answer": "", "cite": []}', "stop")])
     obj, _, usage = llm.complete_json("s", "u", RawAnswer, 40)
     assert obj.known is False and usage.truncated == 1
     assert fake.calls[0][1]["max_tokens"] == 40 and fake.calls[1][1]["max_tokens"] == 80
