@@ -21,6 +21,15 @@ def process(kith, path: Path, opts=None, engines=None, bus=None, cancel=None) ->
     return OpResult(result, MINUTES | OpChanges.of(Kind.RECORDINGS))
 
 
+def import_plan(kith, path: Path) -> OpResult:
+    """What importing ``path`` would use (title, template suggested from the calendar event or the
+    content, start time with its calendar event, attendees) — the app's import sheet shows it and
+    passes the user's choices to :func:`process` as ProcessOptions. Changes nothing."""
+    from app.meetings.import_plan import plan_import
+
+    return OpResult(plan_import(kith, Path(path)))
+
+
 def reprocess(kith, meeting_id: int, opts=None, engines=None, bus=None, cancel=None) -> OpResult:
     """Extract the minutes again from the stored transcript (the earlier AI output is replaced
     only once the new extraction succeeded)."""
