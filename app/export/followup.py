@@ -55,8 +55,17 @@ def sections(md: str) -> dict[str, list[str]]:
     return out
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _day(d) -> str:
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
 def _bullets(lines: list[str]) -> list[str]:
-    return [t for t in (_plain(re.sub(r"^[-*+]\s+|^\d+[.)]\s+", "", ln)) for ln in lines) if t and not t.startswith("_")]
+    return [_cap(t) for t in (_plain(re.sub(r"^[-*+]\s+|^\d+[.)]\s+", "", ln)) for ln in lines)
+            if t and not t.startswith("_")]
 
 
 def recap(summary_lines: list[str], limit: int = MAX_RECAP_SENTENCES) -> str:
@@ -111,8 +120,8 @@ def next_step_line(store, a, my_name: str) -> str:
     owner = "Me" if _is_me(owner, my_name) else (_plain(owner) or "Unassigned")
     if owner.casefold() == "unassigned":
         owner = "Unassigned"
-    due = f" ({a.due_date:%a %d %b %Y})" if a.due_date else ""
-    return f"- {owner} — {_plain(a.text)}{due}"
+    due = f" ({_day(a.due_date)})" if a.due_date else ""
+    return f"- {owner} — {_cap(_plain(a.text))}{due}"
 
 
 def build_followup(store, meeting_id: int, my_name: str = "", my_email: str = "") -> FollowUp:
@@ -126,7 +135,8 @@ def build_followup(store, meeting_id: int, my_name: str = "", my_email: str = ""
              for a in store.actions.list(meeting_id=meeting_id, status=list(NEXT_STEP_STATUSES))]
     title = _plain(m.title) or "our meeting"
     lines = [f"Hi {_first_names([_plain(n) for n, _ in people])},", "",
-             f"Thanks for your time on {m.started_at.astimezone():%A %d %B}. A short recap of {title}:"]
+             f"Thanks for your time on {m.started_at.astimezone():%A} {m.started_at.astimezone().day} "
+             f"{m.started_at.astimezone():%B}. A short recap of {title}:"]
     if summary:
         lines += ["", summary]
     if decisions:

@@ -38,6 +38,7 @@ class ImportPlan:
     attendees: list[tuple[str, str]] = field(default_factory=list)  # (name, email), the user left out
     templates: list[tuple[str, str]] = field(default_factory=list)  # (name, title) of every template
     template: TemplateChoice = field(default_factory=lambda: TemplateChoice("general"))
+    already: object | None = None  # the Meeting these same bytes were imported as before
 
 
 def _hits(words: tuple[str, ...], text: str) -> list[str]:
@@ -75,10 +76,11 @@ def plan_import(kith, path: Path, max_content_chars: int = 200_000) -> ImportPla
     read for its title and words; a recording only by its name and time)."""
     from app.extract.templates import list_templates, load_template
     from app.meetings.importers import import_transcript, is_transcript
-    from app.meetings.pipeline import default_title, meeting_time
+    from app.meetings.pipeline import default_title, file_sha256, meeting_time
 
     path = Path(path)
     store = kith.store()
+    already = store.meetings.find_by_source_hash(file_sha256(path))
     started_at = meeting_time(path).astimezone()
     event, attendees = event_at(kith, store, started_at)
     meta: dict = {}
@@ -98,16 +100,17 @@ def plan_import(kith, path: Path, max_content_chars: int = 200_000) -> ImportPla
     content = " ".join(filter(None, [getattr(event, "description", "") or "", content]))
     choice = suggest_template(hint, content, names, kith.settings.crm.default_template)
     return ImportPlan(path=path, title=title, started_at=started_at, event=event, attendees=attendees,
-                      templates=templates, template=choice)
+                      templates=templates, template=choice, already=already)
 
 
-def options_from(title: str, template: str, started_at: datetime, who: str, notes: str = ""):
-    """ProcessOptions from the sheet's fields (``who``: emails, or "Name <email>", comma-separated)."""
+def options_from(title: str, template: str, started_at: datetime, who: str, notes: str = "", again: bool = False):
+    """ProcessOptions from the sheet's fields (``who``: emails, or "Name <email>", comma-separated;
+    ``again``: a second copy of a file already imported, as ``--again``)."""
     from app.meetings.pipeline import ProcessOptions
 
     emails = list(dict.fromkeys(re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", who)))
     return ProcessOptions(title=title.strip() or None, template=template or None, started_at=started_at,
-                          with_emails=emails, user_notes=notes)
+                          with_emails=emails, user_notes=notes, allow_duplicate=again)
 
 
 def who_text(attendees: list[tuple[str, str]]) -> str:

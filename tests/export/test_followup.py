@@ -20,7 +20,7 @@ Security must review the encryption first. A fourth sentence that is cut.
 ## Decisions
 
 - Pilot with ten agents [S10]
-- Review call at the end of the pilot [S17]
+- review call at the end of the pilot [S17]
 """
 
 
@@ -36,8 +36,8 @@ def seed(store, my_name="Sam"):
     store.notes.add(Note(meeting_id=m.id, author="user", body="my private note", kind="notes"))
     store.actions.add(ActionItem(meeting_id=m.id, text="Send the security overview\x07", owner_text=my_name,
                                  due_date=date(2026, 11, 27), status="open"))
-    store.actions.add(ActionItem(meeting_id=m.id, text="Share the questionnaire", owner_text="Priya Raman",
-                                 owner_contact_id=priya.id, status="proposed"))
+    store.actions.add(ActionItem(meeting_id=m.id, text="share the questionnaire", owner_text="Priya Raman",
+                                 owner_contact_id=priya.id, due_date=date(2026, 12, 4), status="proposed"))
     store.actions.add(ActionItem(meeting_id=m.id, text="Old thing already done", owner_text="Dana", status="done"))
     store.actions.add(ActionItem(meeting_id=m.id, text="Dismissed idea", owner_text="Dana", status="dismissed"))
     return m.id
@@ -58,7 +58,8 @@ def test_draft_from_stored_minutes_in_the_users_voice(kith):
     assert "Northwind wants a ten-agent pilot before rolling out to forty agents. Budget is $12,000." in body
     assert "Security must review the encryption first." in body and "fourth sentence" not in body  # a short recap
     assert "What we decided:\n- Pilot with ten agents\n- Review call at the end of the pilot\n" in body
-    assert "Next steps:\n- Me — Send the security overview (Fri 27 Nov 2026)\n- Priya Raman — Share the questionnaire\n" in body
+    assert "Next steps:\n- Me — Send the security overview (Fri 27 Nov 2026)\n- Priya Raman — Share the questionnaire (Fri 4 Dec 2026)\n" in body
+    assert "Thanks for your time on Friday 20 November." in body
     assert "Old thing" not in body and "Dismissed" not in body and "private note" not in body
     assert "[S" not in body and "**" not in body and "Forty agents" not in body
     assert "\x1b" not in body + d.subject and "\x07" not in body

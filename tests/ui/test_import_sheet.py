@@ -72,7 +72,9 @@ def test_cancel_imports_nothing(window, ctx, qtbot, tmp_path):
 
 def test_import_uses_the_chosen_title_template_time_and_people(window, ctx, qtbot, tmp_path):
     db(ctx, seed_event)
-    meetings, sheet = open_sheet(window, ctx, qtbot, vtt_copy(tmp_path, short=True))
+    path = vtt_copy(tmp_path, short=True)
+    meetings, sheet = open_sheet(window, ctx, qtbot, path)
+    assert not sheet.already.isVisible() and not sheet.options().allow_duplicate
     assert sheet.title.text() == "Northwind pilot"  # the event's title
     assert "Northwind pilot" in sheet.event_label.text()
     assert sheet.who.text() == "Dana Whitfield <dana@northwind.example>"
@@ -94,3 +96,10 @@ def test_import_uses_the_chosen_title_template_time_and_people(window, ctx, qtbo
     assert m.started_at == later.astimezone() and m.calendar_event_id is None
     assert [c.name for c in db(ctx, lambda s: s.meetings.participants(m.id))] == ["Priya Raman"]
     assert meetings.page.meeting_id == m.id
+    # the same file again: the sheet says so and Import makes a second copy (as --again)
+    meetings.import_file(str(path))
+    qtbot.waitUntil(lambda: meetings.sheet is not sheet and meetings.sheet.isVisible(), timeout=10000)
+    again = meetings.sheet
+    assert "already imported" in again.already.text() and again.import_btn.text() == "Import a second copy"
+    assert again.options().allow_duplicate
+    again.reject()

@@ -72,9 +72,15 @@ class ImportSheet(QDialog):
         self.import_btn = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
         self.import_btn.setProperty("primary", True)
         self.import_btn.setDefault(True)
+        self.already = muted(f"This file was already imported as “{plan.already.title}” (meeting #{plan.already.id}): "
+                             "Import makes a second copy; More… → Write the minutes again redoes that one."
+                             if plan.already is not None else "")
+        self.already.setVisible(plan.already is not None)
+        if plan.already is not None:
+            self.import_btn.setText("Import a second copy")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        self.setLayout(vbox(heading(f"Import {plan.path.name}", 2), form, self.buttons, margins=(16, 16, 16, 16)))
+        self.setLayout(vbox(heading(f"Import {plan.path.name}", 2), form, self.already, self.buttons, margins=(16, 16, 16, 16)))
 
     @staticmethod
     def _why_text(choice) -> str:
@@ -85,7 +91,8 @@ class ImportSheet(QDialog):
 
     def options(self):
         """The ProcessOptions for ``ops.meetings.process`` from what the sheet shows."""
-        return options_from(self.title.text(), self.template.currentData() or "", self.started_at(), self.who.text())
+        return options_from(self.title.text(), self.template.currentData() or "", self.started_at(), self.who.text(),
+                            again=self.plan.already is not None)
 
     def _look_up_event(self) -> None:
         when = self.started_at()

@@ -97,9 +97,10 @@ class MeetingPage(QWidget):
         self.review_btn = button("Review suggestions", lambda: self.ctx.window.go("review"), name="Review this meeting's suggestions")
         self.review_btn.hide()
         self.header.add_action(self.review_btn)
+        # on the subtitle's row: a fourth button on the first would squeeze the meeting's title
         self.followup_btn = button("Follow-up email…", self.followup, name="Draft a follow-up email for this meeting")
         self.followup_dialog = None
-        self.header.add_action(self.followup_btn)
+        self.header.add_action(self.followup_btn, second_row=True)
         self.header.add_action(self.export_btn)
         # the same operations as `kith meetings reprocess ID` and `kith meetings delete ID`
         self.more_btn = button("More…", name="More actions for this meeting")
