@@ -79,6 +79,13 @@ def seed(kith, llm: str | None, transcript_only: bool = False) -> None:
         ics.parent.mkdir(parents=True, exist_ok=True)
         ics.write_text(ics_text(datetime.now().astimezone()), encoding="utf-8")
         add_feed(store, str(ics), name="Work calendar")
+    if not store.deals.list():
+        from app.core.domain import Company, Deal
+
+        co = store.companies.find_by_domain("northwind.example") or store.companies.add(
+            Company(name="Northwind", domain="northwind.example"))
+        store.deals.add(Deal(company_id=co.id, title="Northwind support pilot", stage="pilot", amount=12000,
+                             currency="USD", next_step="Security review with Priya"))
     dana = store.contacts.find_by_email("dana@northwind.example")
     for m in store.meetings.list(limit=5):  # as the calendar invite would have linked her
         if dana and m.status == "processed" and not store.meetings.participants(m.id):
@@ -175,6 +182,17 @@ def main(argv=None) -> int:
     win.banner.hide()
     shot(win, "meeting")
 
+    meetings.page.followup()  # Follow-up email… (the draft of `kith meetings followup`)
+    settle()
+    if meetings.page.followup_dialog is not None:
+        shot(meetings.page.followup_dialog, "followup")
+        meetings.page.followup_dialog.reject()
+    meetings.import_file(str(VTT))  # the import sheet (Cancel: nothing is imported)
+    settle()
+    if meetings.sheet is not None:
+        shot(meetings.sheet, "import-sheet")
+        meetings.sheet.reject()
+
     people = win.go("people")
     settle()
     dana = next((people.contacts.list.item(i).data(256) for i in range(people.contacts.list.count())
@@ -182,6 +200,12 @@ def main(argv=None) -> int:
     if dana:
         win.open_person(dana)
     shot(win, "person")
+
+    people.tabs.setCurrentWidget(people.deals)
+    settle()
+    if people.deals.list.count():
+        people.deals.list.setCurrentRow(0)
+    shot(win, "deal")
 
     win.go("review")
     shot(win, "review")

@@ -148,3 +148,12 @@ class AuditEntry:
     output: dict | list | None = None
     id: int | None = None
     at: datetime | None = None
+
+
+# Deal stages Kith knows (the sales template asks the model for these); a user may type others.
+DEAL_STAGES = ("discovery", "demo", "pilot", "proposal", "negotiation", "won", "lost")
+# ISO 4217 codes offered in pickers (a stored code outside the list is kept and shown).
+CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF",
+              "RON", "BGN", "ISK", "TRY", "ILS", "AED", "SAR", "INR", "CNY", "HKD", "SGD", "KRW", "TWD", "THB",
+              "MYR", "IDR", "PHP", "VND", "BRL", "MXN", "ARS", "CLP", "COP", "PEN", "ZAR", "NGN", "KES", "EGP",
+              "MAD", "UAH")

@@ -139,7 +139,7 @@ def cmd_demo(kith, args) -> int:
 
 def cmd_meetings(kith, args) -> int:
     store = kith.store()
-    if args.action in ("reprocess", "delete") and args.id is None:
+    if args.action in ("reprocess", "delete", "followup") and args.id is None:
         raise KithError("which meeting?", hint=f"kith meetings {args.action} ID (see `kith meetings list`)")
     if args.action == "reprocess":
         from app.meetings.pipeline import ProcessOptions
@@ -149,6 +149,17 @@ def cmd_meetings(kith, args) -> int:
                             meeting_id=args.id)
     if args.action == "delete":
         return _delete(kith, store, args)
+    if args.action == "followup":
+        from app.ops import meetings as meeting_ops
+
+        if args.id is None:
+            raise KithError("which meeting?", hint="kith meetings followup ID (see `kith meetings list`)")
+        draft = meeting_ops.followup(kith, args.id).value
+        if args.mailto:
+            print(draft.mailto)
+        else:
+            print(f"To: {', '.join(draft.to)}\nSubject: {draft.subject}\n\n{draft.body}", end="")
+        return 0
     if args.action == "show":
         if args.id is None:
             raise KithError("which meeting?", hint="kith meetings show ID (see `kith meetings list`)")
@@ -341,16 +352,18 @@ def register(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("meetings", help="list meetings, show one, re-run its extraction or delete it",
+    p = sub.add_parser("meetings", help="list meetings, show one, re-run its extraction, delete it or draft its follow-up email",
                        description="list | show ID | reprocess ID (extract again from the stored transcript: finishes "
                                    "an interrupted or failed extraction; replaces the earlier AI proposals) | "
-                                   "delete ID (with its transcript, minutes, action items, suggestions)")
-    p.add_argument("action", nargs="?", choices=["list", "show", "reprocess", "delete"], default="list")
+                                   "delete ID (with its transcript, minutes, action items, suggestions) | "
+                                   "followup ID (a follow-up email draft: recap, decisions, next steps; Kith sends nothing)")
+    p.add_argument("action", nargs="?", choices=["list", "show", "reprocess", "delete", "followup"], default="list")
     p.add_argument("id", nargs="?", type=int)
     p.add_argument("--llm", help="reprocess: LLM (catalog name or a .gguf path)")
     p.add_argument("--template", choices=TEMPLATES, help="reprocess: use another template")
     p.add_argument("-q", "--quiet", action="store_true", help="reprocess: no progress bars")
     p.add_argument("--yes", action="store_true", help="delete: do not ask for confirmation")
+    p.add_argument("--mailto", action="store_true", help="followup: print a mailto: URL (to, subject, body) instead")
     p.add_argument("--query", help="only meetings whose title matches")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")

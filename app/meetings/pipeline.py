@@ -117,10 +117,17 @@ class Engines:
             llm.close()
 
 
-def _meeting_time(path: Path | None) -> datetime:
+def meeting_time(path: Path | None) -> datetime:
+    """When a file's meeting started, by default: the file's modification time."""
     if path is not None and path.exists():
         return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
     return datetime.now(timezone.utc)
+
+
+def default_title(path: Path, meta: dict, event) -> str:
+    """A meeting's title when none is given: the transcript's own, the calendar event's, else the file name."""
+    return (meta.get("title") or (event.title if event is not None else "")
+            or path.stem.replace("_", " ").replace("-", " ").strip().capitalize())
 
 
 def transcribe(kith: Kith, path: Path, opts: ProcessOptions, engines: Engines, bus=None, cancel=None,
@@ -215,7 +222,7 @@ def process_file(
     if previous is not None and not opts.allow_duplicate:
         raise AlreadyImported(path, previous)
     meta: dict = {}
-    started_at = opts.started_at or _meeting_time(path)
+    started_at = opts.started_at or meeting_time(path)
     event = None
     if opts.link_calendar:
         from app.calendar.link import event_for
@@ -233,7 +240,7 @@ def process_file(
             segments = name_speakers(kith, store, path, segments, event, opts, bus, cancel)
     if cancel:
         cancel.raise_if_cancelled()
-    title = opts.title or meta.get("title") or (event.title if event is not None else "") or path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+    title = opts.title or default_title(path, meta, event)
     meeting = Meeting(
         title=title,
         started_at=started_at,

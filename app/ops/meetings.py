@@ -21,6 +21,24 @@ def process(kith, path: Path, opts=None, engines=None, bus=None, cancel=None) ->
     return OpResult(result, MINUTES | OpChanges.of(Kind.RECORDINGS))
 
 
+def import_plan(kith, path: Path) -> OpResult:
+    """What importing ``path`` would use (title, template suggested from the calendar event or the
+    content, start time with its calendar event, attendees) — the app's import sheet shows it and
+    passes the user's choices to :func:`process` as ProcessOptions. Changes nothing."""
+    from app.meetings.import_plan import plan_import
+
+    return OpResult(plan_import(kith, Path(path)))
+
+
+def followup(kith, meeting_id: int) -> OpResult:
+    """A follow-up email draft for a stored meeting (recap, decisions, next steps with owners and
+    due dates, the user's sign-off), from stored data only. Kith sends nothing; changes nothing."""
+    from app.export.followup import build_followup
+
+    crm = kith.settings.crm
+    return OpResult(build_followup(kith.store(), meeting_id, crm.my_name, crm.my_email))
+
+
 def reprocess(kith, meeting_id: int, opts=None, engines=None, bus=None, cancel=None) -> OpResult:
     """Extract the minutes again from the stored transcript (the earlier AI output is replaced
     only once the new extraction succeeded)."""

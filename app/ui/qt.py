@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import (  # noqa: F401
     QByteArray,
+    QDate,
+    QDateTime,
     QEvent,
     QObject,
     QPoint,
@@ -40,6 +42,8 @@ from PySide6.QtWidgets import (  # noqa: F401
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDateEdit,
+    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,

@@ -107,8 +107,12 @@ class PageHeader(QWidget):
         self.subtitle = muted(subtitle)
         self.actions = QHBoxLayout()
         self.actions.setSpacing(6)
+        self.more_actions = QHBoxLayout()  # a second row, beside the subtitle (when the first is full)
+        self.more_actions.setSpacing(6)
         top = hbox(self.title, None, self.actions)
-        self.setLayout(vbox(top, self.subtitle, spacing=2))
+        bottom = hbox(self.subtitle, self.more_actions)
+        bottom.setStretch(0, 1)
+        self.setLayout(vbox(top, bottom, spacing=2))
         self.subtitle.setVisible(bool(subtitle))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
@@ -116,8 +120,8 @@ class PageHeader(QWidget):
         self.subtitle.setText(text)
         self.subtitle.setVisible(bool(text))
 
-    def add_action(self, w: QWidget) -> QWidget:
-        self.actions.addWidget(w)
+    def add_action(self, w: QWidget, second_row: bool = False) -> QWidget:
+        (self.more_actions if second_row else self.actions).addWidget(w)
         return w
 
 

@@ -58,11 +58,49 @@ def test_bad_value_in_a_form_is_a_readable_error(window, ctx, qtbot):
     people = window.go("people")
     people.tabs.setCurrentWidget(people.deals)
     idle(ctx, qtbot)
-    people.deals.form.edits["close_date"].setText("next friday")
+    people.deals.form.edits["amount"].setText("twelve grand")
     people.deals.save()
     idle(ctx, qtbot)
-    assert "Close date" in banner_text(window) and "YYYY-MM-DD" in banner_text(window)
-    assert db(ctx, lambda s: s.deals.get(d.id)).close_date is None
+    assert "Amount" in banner_text(window) and "12000" in banner_text(window)
+    assert db(ctx, lambda s: s.deals.get(d.id)).amount is None
+
+
+def test_deal_stage_currency_and_close_date_are_pickers_and_can_be_left_empty(window, ctx, qtbot):
+    from app.core.domain import DEAL_STAGES, Deal
+    from app.ui.qt import QDate
+
+    d = db(ctx, lambda s: s.deals.add(Deal(company_id=None, title="Northwind pilot")))
+    people = window.go("people")
+    people.tabs.setCurrentWidget(people.deals)
+    idle(ctx, qtbot)
+    form = people.deals.form
+    stage, currency, close = form.edits["stage"], form.edits["currency"], form.edits["close_date"]
+    assert [stage.itemText(i) for i in range(1, stage.count())] == list(DEAL_STAGES) and stage.isEditable()
+    assert currency.findData("EUR") > 0 and not currency.isEditable()
+    assert (stage.currentText(), currency.currentData(), close.value()) == ("", "", None)  # empty shows empty
+    assert close.edit.text() == "No date" and close.edit.calendarPopup()
+    stage.setCurrentIndex(stage.findData("negotiation"))
+    currency.setCurrentIndex(currency.findData("EUR"))
+    close.edit.setDate(QDate(2026, 12, 18))
+    people.deals.save()
+    idle(ctx, qtbot)
+    saved = db(ctx, lambda s: s.deals.get(d.id))
+    assert (saved.stage, saved.currency, saved.close_date) == ("negotiation", "EUR", date(2026, 12, 18))
+    # a custom stage is typed; everything cleared again saves as empty
+    stage.setEditText("security review")
+    people.deals.save()
+    idle(ctx, qtbot)
+    assert db(ctx, lambda s: s.deals.get(d.id)).stage == "security review"
+    people.deals.select(d.id)
+    idle(ctx, qtbot)
+    assert stage.currentText() == "security review" and close.value() == date(2026, 12, 18)
+    stage.setEditText("")
+    currency.setCurrentIndex(0)
+    close.clear_btn.click()
+    people.deals.save()
+    idle(ctx, qtbot)
+    saved = db(ctx, lambda s: s.deals.get(d.id))
+    assert (saved.stage, saved.currency, saved.close_date) == ("", "", None)
 
 
 def test_action_items_filter_and_mark_done(window, ctx, qtbot):

@@ -97,6 +97,10 @@ class MeetingPage(QWidget):
         self.review_btn = button("Review suggestions", lambda: self.ctx.window.go("review"), name="Review this meeting's suggestions")
         self.review_btn.hide()
         self.header.add_action(self.review_btn)
+        # on the subtitle's row: a fourth button on the first would squeeze the meeting's title
+        self.followup_btn = button("Follow-up email…", self.followup, name="Draft a follow-up email for this meeting")
+        self.followup_dialog = None
+        self.header.add_action(self.followup_btn, second_row=True)
         self.header.add_action(self.export_btn)
         # the same operations as `kith meetings reprocess ID` and `kith meetings delete ID`
         self.more_btn = button("More…", name="More actions for this meeting")
@@ -152,6 +156,22 @@ class MeetingPage(QWidget):
         self.setLayout(vbox(self.header, self.progress, split, spacing=8))
 
     # -- reprocess / delete (app/ops/meetings.py, shared with the CLI) --------------------
+    def followup(self) -> None:
+        """The follow-up email draft (the same operation as `kith meetings followup ID`)."""
+        if self.meeting_id is None:
+            return
+        from app.ops import meetings as ops
+
+        mid = self.meeting_id
+
+        def show(draft) -> None:
+            from app.ui.views.followup_dialog import FollowUpDialog
+
+            self.followup_dialog = FollowUpDialog(draft, self)
+            self.followup_dialog.open()
+
+        self.ctx.tasks.db_kith(lambda k: ops.followup(k, mid).value, show, self.ctx.show_error, name="follow-up")
+
     def reprocess(self) -> None:
         """Extract the minutes again from the stored transcript (model lane, with progress and
         cancel); the earlier minutes are replaced only when the new ones are written."""

@@ -8,7 +8,7 @@ from app.ui.context import UiContext
 from app.ui.qt import QLineEdit, QListWidget, QListWidgetItem, QSplitter, QStackedWidget, Qt, QTimer, QWidget
 from app.ui.views.meeting_page import MeetingPage
 from app.ui.widgets import EmptyState, TaskProgress, button, vbox
-from app.ops.changes import Kind, OpChanges
+from app.ops.changes import Kind
 
 
 def search_meetings(store, query: str) -> list:
@@ -64,6 +64,7 @@ class MeetingsView(QWidget):
         split.setChildrenCollapsible(False)
         self.setLayout(vbox(split))
         self._pending_open: tuple[int, list[int] | None] | None = None
+        self.sheet = None  # the open import sheet
         ctx.on_change((Kind.MEETINGS,), lambda _v: self.refresh())
         ctx.bridge.event.connect(self._stage_text)
 
@@ -123,19 +124,28 @@ class MeetingsView(QWidget):
                                                   "*.vtt *.srt *.txt *.json);;All files (*)")
         if not path:
             return
-        from app.meetings.pipeline import ProcessOptions, process_file
+        from app.ops import meetings as ops
+
+        self.ctx.tasks.db_kith(lambda k: ops.import_plan(k, Path(path)).value, self._open_sheet, self.ctx.show_error,
+                               name="import plan")
+
+    def _open_sheet(self, plan) -> None:
+        """The import sheet (window-modal, not blocking): Import processes with its choices."""
+        from app.ui.views.import_sheet import ImportSheet
+
+        self.sheet = ImportSheet(self.ctx, plan, self)
+        self.sheet.accepted.connect(lambda: self._process(plan.path, self.sheet.options()))
+        self.sheet.open()
+
+    def _process(self, path: Path, opts) -> None:
+        from app.ops import meetings as ops
 
         def run(kith, handle):
-            return process_file(kith, Path(path), ProcessOptions(), engines=self.ctx.tasks.engines, bus=kith.bus,
-                                cancel=handle.cancel_token)
+            return ops.process(kith, path, opts, engines=self.ctx.tasks.engines, bus=kith.bus,
+                               cancel=handle.cancel_token)
 
-        def done(result) -> None:
-            self.ctx.changed(OpChanges.of(Kind.MEETINGS))
-            self.ctx.changed(OpChanges.of(Kind.SUGGESTIONS))
-            self.open_meeting(result.meeting.id)
-
-        h = self.ctx.tasks.model(run, done, self.ctx.show_error, name="import")
-        self.progress.track(h, self.ctx.tasks, f"Processing {Path(path).name}…")
+        h = self.ctx.tasks.model(run, lambda r: self.open_meeting(r.value.meeting.id), self.ctx.show_error, name="import")
+        self.progress.track(h, self.ctx.tasks, f"Processing {path.name}…")
 
     def _stage_text(self, ev) -> None:
         from app.meetings.pipeline import StageChanged

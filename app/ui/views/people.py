@@ -10,6 +10,8 @@ from app.ops.crm import edit_company, edit_contact, edit_deal, merge_contacts
 from app.ui.context import UiContext
 from app.ui.qt import (
     QComboBox,
+    QDate,
+    QDateEdit,
     QFormLayout,
     QInputDialog,
     QLineEdit,
@@ -26,12 +28,60 @@ from app.ui.widgets import EmptyState, button, hbox, heading, muted, vbox
 from app.ops.changes import Kind
 
 
+NO_DATE = QDate(1900, 1, 1)  # a QDateEdit cannot be empty: its minimum stands for "no date"
+
+
+class OptionalDate(QWidget):
+    """A date picker (calendar popup) that can be left empty: "No date" until one is picked, and ×."""
+
+    def __init__(self):
+        super().__init__()
+        self.edit = QDateEdit()
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("ddd d MMM yyyy")
+        self.edit.setMinimumDate(NO_DATE)
+        self.edit.setSpecialValueText("No date")
+        self.clear_btn = button("×", self.clear, name="Clear the date", tip="No date")
+        self.clear_btn.setMaximumWidth(32)
+        self.setLayout(hbox(self.edit, self.clear_btn))
+        self.layout().setStretch(0, 1)
+        self.clear()
+
+    def clear(self) -> None:
+        self.edit.setDate(NO_DATE)
+        today = QDate.currentDate()
+        self.edit.calendarWidget().setCurrentPage(today.year(), today.month())  # the popup opens on today
+
+    def set_value(self, d: date | None) -> None:
+        if d is None:
+            self.clear()
+        else:
+            self.edit.setDate(QDate(d.year, d.month, d.day))
+
+    def value(self) -> date | None:
+        q = self.edit.date()
+        return None if q == NO_DATE else date(q.year(), q.month(), q.day())
+
+    def setAccessibleName(self, name: str) -> None:  # noqa: N802 — Qt's spelling
+        self.edit.setAccessibleName(name)
+
+
+def _combo(choices, editable: bool) -> QComboBox:
+    box = QComboBox()
+    box.setEditable(editable)
+    box.addItem("", "")  # empty stays empty
+    for c in choices:
+        box.addItem(c, c)
+    return box
+
+
 def _csv(v) -> str:
     return ", ".join(v) if isinstance(v, list) else ("" if v is None else str(v))
 
 
 class RecordForm(QWidget):
-    """A form over a dataclass record: fields = [(attr, label, kind)], kind in text|list|long|company|date|money."""
+    """A form over a dataclass record: fields = [(attr, label, kind)], kind in
+    text|list|long|company|date|money|stage (editable list of known stages)|currency (ISO codes)."""
 
     def __init__(self, fields: list[tuple[str, str, str]]):
         super().__init__()
@@ -45,10 +95,19 @@ class RecordForm(QWidget):
                 w.setMaximumHeight(90)
             elif kind == "company":
                 w = QComboBox()
+            elif kind == "date":
+                w = OptionalDate()
+            elif kind == "stage":
+                from app.core.domain import DEAL_STAGES
+
+                w = _combo(DEAL_STAGES, editable=True)
+                w.lineEdit().setPlaceholderText("a stage, or type your own")
+            elif kind == "currency":
+                from app.core.domain import CURRENCIES
+
+                w = _combo(CURRENCIES, editable=False)
             else:
                 w = QLineEdit()
-                if kind == "date":
-                    w.setPlaceholderText("YYYY-MM-DD")
                 if kind == "list":
                     w.setPlaceholderText("comma-separated")
             w.setAccessibleName(label)
@@ -73,7 +132,12 @@ class RecordForm(QWidget):
                 i = w.findData(v)
                 w.setCurrentIndex(max(0, i))
             elif kind == "date":
-                w.setText(v.isoformat() if v else "")
+                w.set_value(v)
+            elif kind in ("stage", "currency"):
+                v = v or ""
+                if w.findData(v) < 0:  # a custom stage or an unlisted code is kept
+                    w.addItem(v, v)
+                w.setCurrentIndex(w.findData(v))
             elif kind == "money":
                 w.setText("" if v is None else f"{v:g}")
             else:
@@ -91,11 +155,11 @@ class RecordForm(QWidget):
             elif kind == "list":
                 values[attr] = [x.strip() for x in w.text().split(",") if x.strip()]
             elif kind == "date":
-                t = w.text().strip()
-                try:
-                    values[attr] = date.fromisoformat(t) if t else None
-                except ValueError:
-                    raise KithError(f"{label}: {t!r} is not a date", hint="write it as YYYY-MM-DD") from None
+                values[attr] = w.value()
+            elif kind == "stage":
+                values[attr] = w.currentText().strip()
+            elif kind == "currency":
+                values[attr] = w.currentData() or ""
             elif kind == "money":
                 t = w.text().strip().replace(",", "")
                 try:
@@ -333,8 +397,8 @@ class CompaniesPane(_ListDetail):
 
 class DealsPane(_ListDetail):
     kind = "deals"
-    FIELDS = [("title", "Title", "text"), ("company_id", "Company", "company"), ("stage", "Stage", "text"),
-              ("amount", "Amount", "money"), ("currency", "Currency", "text"), ("next_step", "Next step", "text"),
+    FIELDS = [("title", "Title", "text"), ("company_id", "Company", "company"), ("stage", "Stage", "stage"),
+              ("amount", "Amount", "money"), ("currency", "Currency", "currency"), ("next_step", "Next step", "text"),
               ("close_date", "Close date", "date")]
 
     def __init__(self, ctx: UiContext):

@@ -211,12 +211,20 @@ class YouTab(QWidget):
         s = ctx.settings
         self.name = QLineEdit(s.crm.my_name)
         self.name.setAccessibleName("Your name")
+        from app.extract.templates import list_templates
+        from app.transcribe.languages import language_choices
+
         self.template = QComboBox()
-        self.template.addItems(["general", "sales", "investor", "one_on_one"])
+        self.template.addItems(list_templates(ctx.kith.paths))
         self.template.setCurrentText(s.crm.default_template)
         self.template.setAccessibleName("Default template")
-        self.language = QLineEdit(s.transcribe.language)
+        self.language = QComboBox()  # the languages faster-whisper knows, plus auto-detect
         self.language.setAccessibleName("Language")
+        for code, label in language_choices():
+            self.language.addItem(label, code)
+        if self.language.findData(s.transcribe.language) < 0:  # a code set by hand elsewhere is kept
+            self.language.addItem(s.transcribe.language, s.transcribe.language)
+        self.language.setCurrentIndex(self.language.findData(s.transcribe.language))
         self.sync = QSpinBox()
         self.sync.setRange(0, 1440)
         self.sync.setSuffix(" min (0 = only when asked)")
@@ -272,7 +280,7 @@ class YouTab(QWidget):
         data = self.ctx.settings.model_dump()
         data["crm"].update(my_name=self.name.text().strip() or "You", default_template=self.template.currentText(),
                            auto_accept=[k for k, cb in self.auto.items() if cb.isChecked()])
-        data["transcribe"]["language"] = self.language.text().strip() or "auto"
+        data["transcribe"]["language"] = self.language.currentData() or "auto"
         data["calendar"]["sync_minutes"] = self.sync.value()
         try:
             new = Settings.model_validate(data)
