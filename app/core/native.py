@@ -41,15 +41,26 @@ def quiet_onnxruntime() -> bool:
     return clean
 
 
-# llama.cpp's callback must stay referenced for as long as the library may call it: the
-# returned object is kept by the caller (the Llama wrapper) together with the model.
+# llama.cpp keeps ONE process-wide log callback. It must stay alive for as long as the library
+# may log — not as long as the model that installed it: a callback owned by one LocalLLM and
+# freed with it left llama.cpp calling freed memory, which segfaulted the next llama_init_from_model
+# (the batch context) on another, still-live model. So the callback is made once, kept here
+# for the life of the process, and installing it again is a no-op.
+_LLAMA_CB = None
+
+
 def route_llama_logs():
-    """Install a llama.cpp log callback that forwards to Kith's log. Returns the ctypes
-    callback (keep it alive), or None when llama_cpp is not importable."""
+    """Install (once per process) a llama.cpp log callback that forwards to Kith's log.
+    Returns the ctypes callback (kept alive by this module), or None when llama_cpp is not
+    importable."""
+    global _LLAMA_CB
     try:
         import llama_cpp
     except ImportError:  # pragma: no cover
         return None
+    if _LLAMA_CB is not None:
+        llama_cpp.llama_log_set(_LLAMA_CB, None)  # (something else may have replaced it)
+        return _LLAMA_CB
     levels = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}  # ggml_log_level
 
     @llama_cpp.llama_log_callback
@@ -61,5 +72,6 @@ def route_llama_logs():
         except Exception:  # noqa: BLE001 — never raise into C
             pass
 
+    _LLAMA_CB = _cb
     llama_cpp.llama_log_set(_cb, None)
     return _cb

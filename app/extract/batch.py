@@ -8,9 +8,15 @@ keeps the shared prompt prefix (the system prompt): the prefix is evaluated once
 copied to each slot (``llama_memory_seq_cp``; free in a unified KV cache), and it is kept
 between calls, so the next meeting with the same template skips it too.
 
-More requests than slots are queued: a finished slot takes the next request in the same step
-(its prompt goes into the same batch as the other slots' next tokens). ``check`` is called
-between steps (cancellation); ``on_done(i, generation)`` as each request finishes.
+More requests than slots are queued: a finished slot takes the next request (its prompt is
+evaluated on its own, then it joins the other slots' steps). ``check`` is called between steps
+(cancellation); ``on_done(i, generation)`` as each request finishes — and it may return a
+follow-up :class:`Request`, which continues on the same sequence: its KV is cut back to the
+tokens the two prompts share (``llama_memory_seq_rm``) and only the rest is evaluated, as
+``Llama.generate``'s prompt cache does for consecutive calls on one context (a part's prose
+summary after its JSON, on the same transcript). A request with ``repeat_penalty`` is sampled
+by llama.cpp's own chain (penalties over the last 64 tokens → greedy), as llama-cpp-python's
+``create_chat_completion(temperature=0, repeat_penalty=…)`` does.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from app.extract.sampling import Finisher, Generation, GrammarPicker
+from app.extract.sampling import Finisher, Generation, GrammarPicker, PickStats
 
 
 @dataclass
@@ -28,6 +34,37 @@ class Request:
     gbnf: str | None
     max_tokens: int
     stop: Sequence[bytes] = ()
+    repeat_penalty: float = 1.0  # != 1: plain text through llama.cpp's penalties → greedy chain (no grammar)
+
+
+class PenaltyPicker:
+    """The sampler chain of ``Llama._init_sampler`` for ``temperature=0`` without a grammar:
+    penalties (last ``last_n`` generated tokens, llama-cpp-python's default 64) then greedy,
+    run by llama.cpp itself on a context's logits (``llama_sampler_sample`` accepts the token)."""
+
+    def __init__(self, penalty: float, last_n: int = 64):
+        import llama_cpp as lc
+
+        self._lc = lc
+        self.stats = PickStats()
+        self._chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        lc.llama_sampler_chain_add(self._chain, lc.llama_sampler_init_penalties(last_n, penalty, 0.0, 0.0))
+        lc.llama_sampler_chain_add(self._chain, lc.llama_sampler_init_greedy())
+
+    def pick_at(self, ctx, idx: int) -> int:
+        t0 = time.perf_counter()
+        tok = int(self._lc.llama_sampler_sample(self._chain, ctx, idx))
+        self.stats.steps += 1
+        self.stats.seconds += time.perf_counter() - t0
+        return tok
+
+    def accept(self, token: int) -> None:  # (llama_sampler_sample did)
+        pass
+
+    def close(self) -> None:
+        if self._chain is not None:
+            self._lc.llama_sampler_free(self._chain)
+            self._chain = None
 
 
 class _Slot:
@@ -37,8 +74,11 @@ class _Slot:
         self.pending: list[int] = []  # tokens to evaluate next
         self.pos = 0  # position of pending[0]
         self.fin: Finisher | None = None
-        self.picker: GrammarPicker | None = None
+        self.picker: GrammarPicker | PenaltyPicker | None = None
         self.t0 = 0.0
+        self.req: Request | None = None
+        self.fresh = False  # a prompt to evaluate before the next step
+        self.kv: list[int] = []  # the tokens this slot's sequence holds
 
     @property
     def busy(self) -> bool:
@@ -144,8 +184,9 @@ class BatchDecoder:
     def run(self, requests: Sequence[Request], check: Callable[[], None] | None = None,
             on_done: Callable[[int, Generation], None] | None = None,
             parallel: int | None = None) -> list[Generation]:
-        """Generations for ``requests``, in order; ``parallel`` caps the running sequences
-        (1 = one after another through this same context: the reference for batching)."""
+        """Generations for ``requests``, in order (of a chain of follow-ups, the last);
+        ``parallel`` caps the running sequences (1 = one after another through this same
+        context: the reference for batching)."""
         lc, mem = self._lc, self.mem
         n_pre = common_prefix([r.prompt for r in requests])
         self._prefix(list(requests[0].prompt[:n_pre]))  # (nothing shared: drop it, free its cells)
@@ -154,51 +195,85 @@ class BatchDecoder:
         width = min(self.slots_n, len(requests), parallel or self.slots_n)
         slots = [_Slot(s) for s in range(width)]
 
-        def start(slot: _Slot, i: int) -> None:
-            r = requests[i]
+        def begin(slot: _Slot, i: int, r: Request) -> None:
+            """``r`` on ``slot``, whose sequence holds ``slot.kv`` (a prefix of r.prompt)."""
             slot.fin = Finisher(self.llama, r.prompt, r.stop, r.max_tokens, self.per_seq_ctx)
-            slot.picker = GrammarPicker(self.llama._model.vocab, self.n_vocab, r.gbnf)
-            slot.req_i, slot.t0 = i, time.perf_counter()
+            if r.repeat_penalty != 1.0:
+                slot.picker = PenaltyPicker(r.repeat_penalty)
+            else:
+                slot.picker = GrammarPicker(self.llama._model.vocab, self.n_vocab, r.gbnf)
+            slot.req_i, slot.req, slot.t0 = i, r, time.perf_counter()
+            slot.pending, slot.pos, slot.fresh = list(r.prompt[len(slot.kv):]), len(slot.kv), True
+
+        def start(slot: _Slot, i: int) -> None:
             lc.llama_memory_seq_rm(mem, slot.seq, -1, -1)
             if n_pre:
                 lc.llama_memory_seq_cp(mem, self.cache_seq, slot.seq, -1, -1)  # it holds exactly the prefix
-            slot.pending, slot.pos = list(r.prompt[n_pre:]), n_pre
+            slot.kv = list(requests[i].prompt[:n_pre])
+            begin(slot, i, requests[i])
 
         def finish(slot: _Slot) -> None:
             g = slot.fin.result(time.perf_counter() - slot.t0, slot.picker.stats)
             slot.picker.close()
             results[slot.req_i] = g
             i = slot.req_i
-            slot.req_i, slot.fin, slot.picker, slot.pending = -1, None, None, []
-            lc.llama_memory_seq_rm(mem, slot.seq, -1, -1)
-            if on_done is not None:
-                on_done(i, g)
+            slot.req_i, slot.fin, slot.picker, slot.pending, slot.req = -1, None, None, [], None
+            nxt = on_done(i, g) if on_done is not None else None
+            if nxt is None:
+                lc.llama_memory_seq_rm(mem, slot.seq, -1, -1)
+                slot.kv = []
+                return
+            # the follow-up keeps what its prompt shares with this sequence (as Llama.generate:
+            # the longest common prefix with prompt[:-1], so at least one token is evaluated)
+            keep = 0
+            for a, b in zip(slot.kv, nxt.prompt[:-1]):
+                if a != b:
+                    break
+                keep += 1
+            lc.llama_memory_seq_rm(mem, slot.seq, keep, -1)
+            del slot.kv[keep:]
+            begin(slot, i, nxt)
 
         def sample(s: _Slot, idx: int) -> None:
-            tok = s.picker.pick(lc.llama_get_logits_ith(self.ctx, idx))
+            if isinstance(s.picker, PenaltyPicker):
+                tok = s.picker.pick_at(self.ctx, idx)
+            else:
+                tok = s.picker.pick(lc.llama_get_logits_ith(self.ctx, idx))
             if s.fin.push(tok):
                 finish(s)
                 return
             s.picker.accept(tok)
             s.pending = [tok]
 
+        def prompt(s: _Slot) -> None:
+            """Evaluate a new request's prompt on its own (as when alone), then its first pick."""
+            s.fresh = False
+            while len(s.pending) > self.n_batch:
+                part, s.pending = s.pending[:self.n_batch], s.pending[self.n_batch:]
+                self._count_prompt(len(part), self._decode([(t, s.pos + j, s.seq, False)
+                                                            for j, t in enumerate(part)]))
+                s.pos += len(part)
+                s.kv += part
+            part, s.pending = s.pending, []
+            self._count_prompt(len(part), self._decode([(t, s.pos + j, s.seq, j == len(part) - 1)
+                                                        for j, t in enumerate(part)]))
+            s.pos += len(part)
+            s.kv += part
+            sample(s, len(part) - 1)
+
         try:
             while queue or any(s.busy for s in slots):
                 if check is not None:
                     check()
-                for s in slots:  # a new request's prompt: decoded on its own, as when alone
-                    if not s.busy and queue:
-                        start(s, queue.pop(0))
-                        while len(s.pending) > self.n_batch:
-                            part, s.pending = s.pending[:self.n_batch], s.pending[self.n_batch:]
-                            self._count_prompt(len(part), self._decode([(t, s.pos + j, s.seq, False)
-                                                                        for j, t in enumerate(part)]))
-                            s.pos += len(part)
-                        part, s.pending = s.pending, []
-                        self._count_prompt(len(part), self._decode([(t, s.pos + j, s.seq, j == len(part) - 1)
-                                                                    for j, t in enumerate(part)]))
-                        s.pos += len(part)
-                        sample(s, len(part) - 1)
+                for s in slots:
+                    while True:
+                        if not s.busy:
+                            if not queue:
+                                break
+                            start(s, queue.pop(0))
+                        if not s.fresh:
+                            break
+                        prompt(s)  # (may finish at once, and a follow-up may start)
                         if check is not None:
                             check()
                 gen = [s for s in slots if s.busy]
@@ -209,6 +284,7 @@ class BatchDecoder:
                 self.stats["steps"] += 1
                 self.stats["gen_tokens"] += len(gen)
                 for k, s in enumerate(gen):
+                    s.kv.append(s.pending[0])
                     s.pos += 1
                     sample(s, k)
         finally:
@@ -216,4 +292,5 @@ class BatchDecoder:
                 if s.picker is not None:
                     s.picker.close()
                 lc.llama_memory_seq_rm(mem, s.seq, -1, -1)
+                s.kv = []
         return [g for g in results if g is not None]

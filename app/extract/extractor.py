@@ -3,8 +3,9 @@
 The transcript is cut into chunks that fit the model's context (with a little overlap), each
 chunk is extracted by one grammar-constrained call, items are checked against their sources,
 then chunks are merged and de-duplicated; a long meeting gets one last short call that merges
-the chunk summaries. Progress events go out per chunk and the cancel token is checked between
-calls.
+the chunk summaries. The parts' calls run one after another or decoded together
+(:mod:`app.extract.parts`). Progress events go out per chunk and the cancel token is checked
+between calls (between decoding steps when batched).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from app.extract.commitments import find_candidates
 from app.extract.injection import drop_injected_items, strip_injected
 from app.extract.llm import ExtractionError, Usage
 from app.extract.owners import find_people
+from app.extract.parts import PartOutcome, write_parts
 from app.extract.plain import complete_text
 from app.extract.postprocess import ChunkView, merge, process_chunk
 from app.extract.prompt import (
@@ -144,30 +146,28 @@ def extract_meeting(
     errors: list[ExtractionError] = []
     total_steps = len(spans) + (1 if len(spans) > 1 else 0)
     emit(Progress("extract", 0, total_steps, f"{len(segs)} segments in {len(spans)} part(s)"))
-    for n, (a, b) in enumerate(spans, 1):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        prefix = transcript_message(header, lines[a:b], n, len(spans))
+    prefixes = [transcript_message(header, lines[a:b], n, len(spans)) for n, (a, b) in enumerate(spans, 1)]
+    for prefix in prefixes:
         prompt_hash.update(prefix.encode())
-        try:
-            raw, _text, u = llm.complete_json(system, prefix + task, schema, opts.max_tokens, salvage_first=True)
-        except ExtractionError as e:
+    finished = [0]
+
+    def on_part(k: int, o: PartOutcome) -> None:
+        finished[0] += 1
+        emit(Progress("extract", finished[0], total_steps,
+                      f"part {k + 1} failed" if o.error is not None else f"part {k + 1} of {len(spans)}"))
+
+    outcomes = write_parts(llm, system, prefixes, task, schema, opts.max_tokens, opts.part_summary_tokens,
+                           cancel, on_part)
+    for n, ((a, b), o) in enumerate(zip(spans, outcomes), 1):
+        if o.error is not None:
             failed.append(n)
-            errors.append(e)
-            emit(Progress("extract", n, total_steps, f"part {n} failed"))
+            errors.append(o.error)
             continue
-        usage.add(u)
-        view = ChunkView(chunk=segs[a:b], by_index=by_index)
-        part = process_chunk(raw, view, people, template, ctx.date)
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        try:  # same prefix as the JSON call: llama.cpp evaluates only the new instruction
-            part.summary, u = complete_text(llm, system, prefix + summary_task(), opts.part_summary_tokens)
-            usage.add(u)
-        except ExtractionError:
-            part.summary = ""
+        usage.add(o.json_usage)
+        usage.add(o.summary_usage)
+        part = process_chunk(o.raw, ChunkView(chunk=segs[a:b], by_index=by_index), people, template, ctx.date)
+        part.summary = o.summary
         parts.append(part)
-        emit(Progress("extract", n, total_steps, f"part {n} of {len(spans)}"))
     if not parts:
         raise errors[0]
 

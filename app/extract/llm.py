@@ -201,6 +201,12 @@ class LocalLLM:
     # batched decoding: one KV stream per sequence + flash attention make every sequence's
     # tokens independent of its neighbours (measured: a unified buffer changes some outputs)
     kv_unified: bool = False
+    # the minutes' parts decoded together (app.extract.parts). Off by default: measured on the
+    # default model (2026-12-03), the batch context's tokens are the same one at a time as in
+    # parallel, but not always the model's own context's (first difference after 34 tokens on
+    # one of three prompts; flash attention and the KV layout differ) — so it would change
+    # today's minutes, not only their speed
+    batch_parts: bool = False
     _grammars: dict = field(default_factory=dict, init=False, repr=False)
     _gbnf: dict = field(default_factory=dict, init=False, repr=False)
     _batch: Any = field(default=None, init=False, repr=False)
@@ -269,6 +275,11 @@ class LocalLLM:
         self._batch = None
         if closer is not None:
             closer()  # the batch context first, then the model
+
+    @property
+    def batches(self) -> bool:
+        """A meeting's parts are decoded together (``batch_parts``, Kith's sampler, ``n_parallel > 1``)."""
+        return self.sampling != "library" and self.n_parallel > 1 and self.batch_parts
 
     def count_tokens(self, text: str) -> int:
         if not text:

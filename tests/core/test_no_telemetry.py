@@ -76,3 +76,19 @@ def test_llama_logs_go_to_kiths_log_and_the_model_closes(tmp_path, shared_model_
     assert r.stderr == ""
     log = (tmp_path / "kith.log").read_text()
     assert "kith.native.llama" in log and "n_ctx_per_seq" in log
+
+
+def test_a_freed_model_leaves_llama_cpp_a_live_log_callback(tmp_path, shared_model_cache):
+    """Regression (the default-model batching test's segfault): a second model loaded and
+    freed used to take the process-wide log callback with it, so the next line llama.cpp
+    logged — creating the batch context on the first, live model — jumped into freed memory."""
+    code = ("import gc; from app.catalog import resolve_llm; from app.core.paths import Paths;"
+            "from app.extract.llm import LocalLLM; p = resolve_llm(Paths.from_env(), 'smollm2-135m');"
+            "a = LocalLLM(p, n_threads=1, n_ctx=1024, n_parallel=2); a.count_tokens('x');"
+            "b = LocalLLM(p, n_threads=1, n_ctx=1024); b.count_tokens('x'); b.close(); del b; gc.collect();"
+            "junk = [bytearray(4096) for _ in range(2000)];"  # reuse the freed memory
+            "a._batcher(2); print('ok')")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KITH_MODELS=str(shared_model_cache), KITH_HOME=str(tmp_path / "k"))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    assert r.stdout.strip() == "ok"

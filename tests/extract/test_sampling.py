@@ -131,9 +131,6 @@ def test_complete_json_many_validates_each_and_reports_failures(batched):
 
 
 @pytest.mark.slow
-@pytest.mark.skip(reason="segfaults inside llama_init_from_model when the batch context is made on the shared "
-                         "default-model fixture after the quality tests (seen twice in full runs, 2026-12-02); "
-                         "to debug — the minutes flow does not batch yet")
 def test_batched_sequences_match_one_at_a_time_on_the_default_model(qwen):
     calls = [(m, qwen.gbnf_for(s), n) for m, s, n in _cases()[:3]]
     par = qwen.generate_many(calls)
