@@ -45,15 +45,19 @@ def content_terms(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in STOP and (len(w) > 2 or w.isdigit())))
 
 
+def any_phrases(text: str, prefix: bool = True) -> list[str]:
+    """The FTS5 phrases of a question (``match="any"``): each content word's stem as a prefix."""
+    parts = []
+    for t in content_terms(text):
+        s = stem(t)
+        parts.append(f'"{s}"*' if prefix and len(s) >= 4 else f'"{t}"')
+    return list(dict.fromkeys(parts))
+
+
 def fts_query(text: str, prefix: bool = True, match: str = "all") -> str:
     """User text → a safe FTS5 query (see the module docstring for the two modes)."""
     if match == "any":
-        terms = content_terms(text)
-        parts = []
-        for t in terms:
-            s = stem(t)
-            parts.append(f'"{s}"*' if prefix and len(s) >= 4 else f'"{t}"')
-        return " OR ".join(dict.fromkeys(parts))
+        return " OR ".join(any_phrases(text, prefix))
     if match != "all":
         raise ValueError(f"match must be 'all' or 'any', not {match!r}")
     tokens = _TOKEN.findall(text or "")
@@ -74,10 +78,12 @@ KINDS = ("contact", "note", "segment")
 ALL_KINDS = KINDS + ("action",)
 
 
-def _in(col: str, ids) -> tuple[str, tuple]:
+def _in(col: str, ids, negate: bool = False) -> tuple[str, tuple]:
     if ids is None:
         return "", ()
     ids = tuple(int(i) for i in ids)
+    if negate:  # NOT IN (NULL) is never true: no ids excludes nothing
+        return (f" AND {col} NOT IN ({','.join('?' * len(ids))})", ids) if ids else ("", ())
     return f" AND {col} IN ({','.join('?' * len(ids)) or 'NULL'})", ids
 
 
@@ -105,24 +111,100 @@ def search(store, query: str, limit: int = 20, prefix: bool = True, match: str =
                 f"WHERE {table}_fts MATCH ?{w} ORDER BY f.rank LIMIT ?", (q, *p, limit)):
                 hits.append(SearchHit(kind, r[0], r[1], r[2], r[3], r[4]))
     if "segment" in kinds:
-        if meeting_ids is None:
-            # rank first over the FTS index alone, then join the few winners (fast on 1M segments)
-            sql = ("WITH top AS (SELECT rowid, rank, snippet(segments_fts, 0, '[', ']', '…', 16) AS snip FROM segments_fts "
-                   "WHERE segments_fts MATCH ? ORDER BY rank LIMIT ?) "
-                   "SELECT s.id, s.meeting_id, m.title, s.start, s.speaker, top.snip, top.rank FROM top "
-                   "JOIN segments s ON s.id = top.rowid JOIN meetings m ON m.id = s.meeting_id ORDER BY top.rank")
-            params: tuple = (q, limit)
-        else:
-            w, p = _in("s.meeting_id", meeting_ids)
-            sql = ("SELECT s.id, s.meeting_id, m.title, s.start, s.speaker, snippet(segments_fts, 0, '[', ']', '…', 16), "
-                   "f.rank FROM segments_fts f JOIN segments s ON s.id = f.rowid JOIN meetings m ON m.id = s.meeting_id "
-                   f"WHERE segments_fts MATCH ?{w} ORDER BY f.rank LIMIT ?")
-            params = (q, *p, limit)
-        for r in conn.execute(sql, params):
+        for r in _segment_rows(conn, q, any_phrases(query, prefix) if match == "any" else None, limit, meeting_ids):
             title = f"{r[2]} @ {_ts(r[3])}" + (f" ({r[4]})" if r[4] else "")
             hits.append(SearchHit("segment", r[0], r[1], title, r[5], r[6]))
     hits.sort(key=lambda h: h.rank)
     return hits[:limit]
+
+
+# -- transcript lines: bm25 with a bounded number of lines ranked ----------------------------------
+RANK_BUDGET = 10000  # matching lines FTS5 ranks per query at most (~2 µs a line: a 1M-line store stays ≤ 50 ms)
+MAX_RANGES = 16  # a meeting filter of at most this many id ranges is searched range by range
+
+
+def _count(conn, expr: str) -> int:
+    return conn.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH ?", (expr,)).fetchone()[0]
+
+
+def bounded_expression(conn, phrases: list[str]) -> tuple[str, int | None]:
+    """(MATCH expression, lowest rowid or None) that ranks at most about RANK_BUDGET lines.
+
+    When the question's words match more lines than that (common words in a large store), the
+    rarest words are kept whole — every line holding one is ranked — and the common ones only
+    raise the lines that also hold a rare word (their weight in bm25 is small anyway). When every
+    word is common, the newest RANK_BUDGET matching lines are ranked. bm25's statistics are those
+    of the whole index either way, so ranks stay comparable."""
+    expr = " OR ".join(phrases)
+    if not phrases or _count(conn, expr) <= RANK_BUDGET:
+        return expr, None
+    counted = sorted((_count(conn, p), p) for p in phrases)
+    rare, used = [], 0
+    for n, p in counted:
+        if used + n > RANK_BUDGET:
+            break
+        rare.append(p)
+        used += n
+    common = [p for _n, p in counted if p not in rare]
+    if rare:
+        r = " OR ".join(rare)
+        return f"{r} OR (({r}) AND ({' OR '.join(common)}))", None
+    row = conn.execute("SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                       (expr, RANK_BUDGET - 1)).fetchone()
+    return expr, (row[0] if row else None)
+
+
+def _ranges(conn, meeting_ids) -> list[tuple[int, int]] | None:
+    """The segment-id ranges of ``meeting_ids`` (a meeting's lines are stored together), adjacent ones
+    joined; None when more than MAX_RANGES, or when a range also holds another meeting's lines (lines
+    re-added later), since those would take the ranked places and be filtered out afterwards."""
+    w, p = _in("meeting_id", meeting_ids)
+    out: list[list[int]] = []
+    for a, b in conn.execute(f"SELECT min(id), max(id) FROM segments WHERE 1{w} GROUP BY meeting_id ORDER BY 1", p):
+        if out and a <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+        if len(out) > MAX_RANGES:
+            return None
+    nw, np_ = _in("meeting_id", meeting_ids, negate=True)
+    for a, b in out:
+        if conn.execute(f"SELECT 1 FROM segments WHERE id BETWEEN ? AND ?{nw} LIMIT 1", (a, b, *np_)).fetchone():
+            return None
+    return [(a, b) for a, b in out]
+
+
+_TOP = ("SELECT rowid, rank, snippet(segments_fts, 0, '[', ']', '…', 16) AS snip FROM segments_fts "
+        "WHERE segments_fts MATCH ?{where} ORDER BY rank LIMIT ?")
+_JOIN = ("SELECT s.id, s.meeting_id, m.title, s.start, s.speaker, top.snip, top.rank FROM top "
+         "JOIN segments s ON s.id = top.rowid JOIN meetings m ON m.id = s.meeting_id{where} ORDER BY top.rank")
+
+
+def _segment_rows(conn, q: str, phrases: list[str] | None, limit: int, meeting_ids) -> list[tuple]:
+    """(id, meeting_id, title, start, speaker, snippet, rank) of the best-ranked lines.
+
+    Ranked over the FTS index alone and only the winners joined (fast on 1M segments); a meeting
+    filter becomes rowid ranges FTS5 seeks to, so only the lines of those meetings are ranked."""
+    low = None
+    if phrases is not None:
+        q, low = bounded_expression(conn, phrases)
+    floor = (" AND rowid >= ?", (low,)) if low is not None else ("", ())
+    if meeting_ids is None:
+        sql = f"WITH top AS ({_TOP.format(where=floor[0])}) " + _JOIN.format(where="")
+        return conn.execute(sql, (q, *floor[1], limit)).fetchall()
+    w, p = _in("s.meeting_id", meeting_ids)
+    ranges = _ranges(conn, meeting_ids)
+    if ranges is None:
+        sql = ("SELECT s.id, s.meeting_id, m.title, s.start, s.speaker, snippet(segments_fts, 0, '[', ']', '…', 16), "
+               "f.rank FROM segments_fts f JOIN segments s ON s.id = f.rowid JOIN meetings m ON m.id = s.meeting_id "
+               f"WHERE segments_fts MATCH ?{floor[0].replace('rowid', 'f.rowid')}{w} ORDER BY f.rank LIMIT ?")
+        return conn.execute(sql, (q, *floor[1], *p, limit)).fetchall()
+    rows = []
+    for a, b in ranges:
+        sql = f"WITH top AS ({_TOP.format(where=' AND rowid BETWEEN ? AND ?' + floor[0])}) " + _JOIN.format(where=" WHERE 1" + w)
+        rows += conn.execute(sql, (q, a, b, *floor[1], limit, *p)).fetchall()
+    rows.sort(key=lambda r: r[6])
+    return rows[:limit]
 
 
 # -- helpers for Ask's filters (app.meetings.retrieval) ------------------------------------------
