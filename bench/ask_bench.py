@@ -16,6 +16,9 @@
 * Latency p50/p95 of retrieval (keyword-only and hybrid; the LLM excluded) with --meetings
   meetings, and in a synthetic store of --segments lines (random unit vectors for the filler, so the
   numpy scan has the full size; 0 = skip).
+* In the large store, recall@10 of the scripted questions too (their lines compete with 1M others).
+* Sign-bit prefilter: the large-store vector path against scoring every row, on the real vectors
+  of the --meetings store (top-10 overlap with candidates the same share of the store as at 1M).
 * Processing overhead: embedding a transcript vs transcribing it (faster-whisper, the first stage
   of `kith process`) on tests/data/jfk.wav, same run.
 The machine is shared: compare ratios within one run.
@@ -207,6 +210,30 @@ def processing_overhead(embedder, log) -> dict:
             "embed_over_asr": round(emb / asr, 4)}
 
 
+def prefilter(kith, embedder, spec, ids) -> dict:
+    """The large-store path (sign bits pick candidates, int8 scores them) against scoring every int8 row,
+    on this store's real sentence vectors: top-10 overlap when the candidates are the same share of the
+    store as CANDIDATES is of 1M lines (0.4 %), and larger shares. Queries: the questions and every
+    line of the scripted meetings."""
+    from app.store.vectors import CANDIDATES, Vectors
+
+    store = kith.store()
+    n = store.vectors.count(embedder.name)
+    texts = [q["q"] for q in spec["questions"]] + [s.text for mid in ids.values() for s in store.segments.for_meeting(mid)]
+    qv = embedder.encode(texts)
+    full = Vectors(store, exact_rows=10 ** 12)
+    want = [[sid for sid, _ in full.nearest(embedder.name, q, 10)] for q in qv]
+    out = {"lines": n, "queries": len(texts)}
+    for share in sorted({0.004, CANDIDATES / 1_000_000, 0.02}):
+        coarse = Vectors(store, exact_rows=0, candidates=max(10, round(n * share)))
+        got = [[sid for sid, _ in coarse.nearest(embedder.name, q, 10)] for q in qv]
+        out[f"{share:.1%}"] = {
+            "candidates": coarse.candidates,
+            "top10_overlap": round(statistics.mean(len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(want, got)), 4),
+            "top1_same": round(statistics.mean(a[:1] == b[:1] for a, b in zip(want, got)), 4)}
+    return out
+
+
 def big_store(args, spec, embedder, now, log) -> dict:
     """Latency in a store of --segments lines (filler with random vectors + the scripted meetings)."""
     from app.meetings.retrieval import retrieve
@@ -225,14 +252,18 @@ def big_store(args, spec, embedder, now, log) -> dict:
     store.vectors.matrix(embedder.name)
     load = time.perf_counter() - t
     lat = {"keyword": [], "hybrid": []}
+    found = {"keyword": [], "hybrid": []}
     for q in spec["questions"]:
+        want = {s.id for s in store.segments.for_meeting(ids[q["m"]]) if s.index in q["lines"]}
         for mode, emb in (("keyword", None), ("hybrid", embedder)):
             t = time.perf_counter()
-            retrieve(store, q["q"], embedder=emb, limit=10, now=now, keyword_only=emb is None)
+            r = retrieve(store, q["q"], embedder=emb, limit=10, now=now, keyword_only=emb is None)
             lat[mode].append((time.perf_counter() - t) * 1000)
+            found[mode].append(bool(want & {ln.segment.id for ln in r.lines if ln.hit}))
     kith.close()
     return {"segments": n + sum(len((DATA / f"{m}.txt").read_text().splitlines()) for m in spec["meetings"]),
             "build_s": round(build, 1), "vector_matrix_load_s": round(load, 2),
+            **{f"{m}_recall@10": round(sum(v) / len(v), 4) for m, v in found.items()},
             **{f"{m}_p50_ms": round(pct(v, 50), 1) for m, v in lat.items()},
             **{f"{m}_p95_ms": round(pct(v, 95), 1) for m, v in lat.items()}}
 
@@ -273,6 +304,10 @@ def main(argv=None) -> int:
         log(f"{mode:9s} recall@5 {x['recall@5']:.1%}  recall@10 {x['recall@10']:.1%}  "
             f"(paraphrased @10 {x['paraphrased_recall@10']:.1%}){lat}")
     log(f"hybrid misses @10: {r['hybrid_misses@10']}")
+    report["prefilter"] = pf = prefilter(kith, embedder, spec, ids)
+    log(f"sign-bit candidates vs every int8 row ({pf['lines']} lines, {pf['queries']} queries): " + "; ".join(
+        f"{k} of the store ({v['candidates']} lines) → top-10 overlap {v['top10_overlap']:.1%}, top-1 same {v['top1_same']:.1%}"
+        for k, v in pf.items() if isinstance(v, dict)))
     if not args.skip_asr:
         report["processing"] = p = processing_overhead(embedder, log)
         log(f"processing: transcribing jfk.wav {p['asr_s']} s, embedding its {p['segments']} lines {p['embed_s']} s "
@@ -290,7 +325,8 @@ def main(argv=None) -> int:
         log(f"large store: building {args.segments} lines …")
         report["large"] = b = big_store(args, spec, embedder, now, log)
         log(f"large store {b['segments']} lines: keyword p50 {b['keyword_p50_ms']} ms p95 {b['keyword_p95_ms']} ms; "
-            f"hybrid p50 {b['hybrid_p50_ms']} ms p95 {b['hybrid_p95_ms']} ms; vector matrix load "
+            f"hybrid p50 {b['hybrid_p50_ms']} ms p95 {b['hybrid_p95_ms']} ms; recall@10 keyword "
+            f"{b['keyword_recall@10']:.1%} hybrid {b['hybrid_recall@10']:.1%}; vector matrix load "
             f"{b['vector_matrix_load_s']} s (once per process); build {b['build_s']} s")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str))
