@@ -2,6 +2,7 @@
 recording (linked to the current event), open action items due soon, recent meetings."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -45,6 +46,14 @@ def load_today(store, my_name: str = "You", now: datetime | None = None, days: i
     return data
 
 
+_REF = re.compile(r"\[M(\d+)\]")
+
+
+def linked_refs(md: str) -> str:
+    """A brief's ``[M12]`` citations as links that open meeting 12 (``meeting:12``)."""
+    return _REF.sub(lambda m: f"[\\[M{m.group(1)}\\]](meeting:{m.group(1)})", md)
+
+
 def card() -> QFrame:
     f = QFrame()
     f.setProperty("card", True)
@@ -63,7 +72,8 @@ class EventCard(QFrame):
         meta = muted(f"{when}" + (f" · {who}" if who else ""))
         self.brief = QTextBrowser()
         self.brief.setOpenLinks(False)
-        self.brief.setMarkdown(brief_md or "_No brief yet: nothing is known about these people._")
+        self.brief.anchorClicked.connect(lambda url: view.open_ref(url.toString()))
+        self.brief.setMarkdown(linked_refs(brief_md) if brief_md else "_No brief yet: nothing is known about these people._")
         self.brief.setMinimumHeight(180)
         self.brief.hide()
         self.brief.setAccessibleName(f"Brief for {ev.title}")
@@ -117,6 +127,12 @@ class TodayView(QWidget):
             if not ev.all_day and ev.start - timedelta(minutes=10) <= now <= ev.end:
                 return ev
         return None
+
+    def open_ref(self, url: str) -> None:
+        """A clicked ``meeting:N`` link of a brief opens that meeting."""
+        kind, _, mid = url.partition(":")
+        if kind == "meeting" and mid.isdigit() and self.ctx.window is not None:
+            self.ctx.window.open_meeting(int(mid))
 
     def start_recording(self, ev=None) -> None:
         live = self.ctx.window.go("live") if self.ctx.window else None
