@@ -239,6 +239,7 @@ class LiveSession(QObject):
             meeting, segs = save_meeting(kith, kith.store(), title=title, started_at=run.started_at,
                                          ended_at=datetime.now(timezone.utc), recording=rec, segments=segments,
                                          notes=notes, event=event, cancel=handle.cancel_token)
+            handle.meeting_id = meeting.id  # the meeting page shows "Writing minutes…" while this runs
             tasks.call_soon(lambda mid=meeting.id: self._stored(mid, current()))
             if not process:
                 return meeting.id

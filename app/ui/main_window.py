@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
             # its change set (meetings, actions, suggestions) redraws the views
             return write_minutes(kith, meeting_id, notes, self.ctx.tasks.engines, kith.bus, handle.cancel_token)
 
-        self.ctx.tasks.model(work, None, self.show_error, name="write-minutes")
+        self.ctx.tasks.model(work, None, self.show_error, name="write-minutes", meeting_id=meeting_id)
 
     # -- messages ----------------------------------------------------------------------
     def show_error(self, exc: BaseException) -> None:

@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Callable
 
 from app.context import Kith
@@ -46,6 +47,8 @@ class TaskHandle:
         self.result: Any = None
         self.error: BaseException | None = None
         self.title = ""  # what the task is about (a meeting's title), for the activity list
+        self.meeting_id: int | None = None  # the meeting it writes minutes for, once known (views show it there)
+        self.detail = ""  # the last progress text
         self._last_progress = 0.0
         self._finished = threading.Event()
 
@@ -62,6 +65,8 @@ class TaskHandle:
         if not force and now - self._last_progress < 0.04 and (not total or done < total):
             return
         self._last_progress = now
+        if detail:
+            self.detail = detail
         self._manager.task_progress.emit(self, float(done), float(total), detail)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -134,10 +139,21 @@ class TaskManager(QObject):
         return self._submit(self._db, "db", name, lambda h: (self.open_store(self.kith), fn(self.kith))[1], done, error)
 
     def model(self, fn: Callable[[Kith, TaskHandle], Any], done: Callable | None = None,
-              error: Callable | None = None, name: str = "model", title: str = "") -> TaskHandle:
+              error: Callable | None = None, name: str = "model", title: str = "",
+              meeting_id: int | None = None) -> TaskHandle:
         """Run ``fn(kith, handle)`` on the model thread (own Kith and store connection).
-        ``handle.cancel_token`` and ``handle.progress(done, total, detail)`` are for the task."""
-        return self._submit(self._models, "model", name, lambda h: fn(self.model_kith(), h), done, error, title)
+        ``handle.cancel_token`` and ``handle.progress(done, total, detail)`` are for the task.
+        While it runs, the core's minutes progress and "meeting stored" events from that thread
+        become the handle's progress ("Writing minutes… (2/4)") and ``handle.meeting_id``."""
+        def work(h: TaskHandle):
+            kith = self.model_kith()
+            with _minutes_progress(kith.bus, h):
+                return fn(kith, h)
+
+        handle = self._submit(self._models, "model", name, work, done, error, title)
+        if meeting_id is not None and handle.meeting_id is None:
+            handle.meeting_id = meeting_id
+        return handle
 
     def live(self, fn: Callable[[TaskHandle], Any], done: Callable | None = None, error: Callable | None = None,
              name: str = "live") -> TaskHandle:
@@ -348,3 +364,29 @@ class PassphraseBroker(QObject):
             self._cached = None
             self.failures = 0
             self.declined = False
+
+
+@contextmanager
+def _minutes_progress(bus, handle: TaskHandle):
+    """Forward this thread's extraction progress and stored-meeting events to ``handle``."""
+    from app.core.events import Progress
+    from app.meetings.pipeline import MeetingStored
+
+    me = threading.get_ident()
+
+    def on_progress(ev) -> None:
+        if ev.task == "extract" and threading.get_ident() == me:
+            step = f" ({int(ev.done)}/{int(ev.total)})" if ev.total else ""
+            handle.progress(ev.done, ev.total, f"Writing minutes…{step}", force=True)
+
+    def on_stored(ev) -> None:
+        if threading.get_ident() == me:
+            handle.meeting_id = ev.meeting_id
+            handle.progress(0, 0, "Writing minutes…", force=True)
+
+    unsubs = [bus.subscribe(Progress, on_progress), bus.subscribe(MeetingStored, on_stored)]
+    try:
+        yield
+    finally:
+        for u in unsubs:
+            u()

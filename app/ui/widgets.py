@@ -254,6 +254,7 @@ class TaskProgress(QWidget):
         self.bar.setMaximumHeight(8)
         self.cancel_button = button("Cancel", self._cancel, name="Cancel task")
         self._handle = None
+        self._tasks = None
         self.setLayout(vbox(self.label, hbox(self.bar, self.cancel_button), spacing=4))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.hide()
@@ -262,10 +263,21 @@ class TaskProgress(QWidget):
         self._handle = handle
         self.label.setText(text)
         self.bar.setRange(0, 0)
-        self.cancel_button.setEnabled(True)
+        self.cancel_button.setEnabled(not handle.cancelled)
         self.show()
-        tasks.task_progress.connect(self._on_progress)
-        tasks.task_finished.connect(self._on_finished)
+        if self._tasks is not tasks:  # connected once per task manager, whatever the number of tracks
+            self._tasks = tasks
+            tasks.task_progress.connect(self._on_progress)
+            tasks.task_finished.connect(self._on_finished)
+
+    @property
+    def handle(self):
+        return self._handle
+
+    def release(self) -> None:
+        """Stop showing the task (it goes on; e.g. the page now shows something else)."""
+        self._handle = None
+        self.hide()
 
     def set_text(self, text: str) -> None:
         self.label.setText(text)

@@ -110,6 +110,8 @@ class MeetingPage(QWidget):
         self.more_btn.setMenu(more)
         self.header.add_action(self.more_btn)
         self.progress = TaskProgress()
+        ctx.tasks.task_progress.connect(lambda h, *_a: self._writing(h))
+        ctx.tasks.task_finished.connect(self._written)
 
         self.minutes = QTextBrowser()
         self.minutes.setOpenLinks(False)
@@ -190,7 +192,7 @@ class MeetingPage(QWidget):
                 self.load(mid)
 
         title = self.data.meeting.title if self.data else f"meeting {mid}"
-        h = self.ctx.tasks.model(work, done, self.ctx.show_error, name="reprocess", title=title)
+        h = self.ctx.tasks.model(work, done, self.ctx.show_error, name="reprocess", title=title, meeting_id=mid)
         self.progress.track(h, self.ctx.tasks, "Writing minutes…")
 
     def delete_meeting(self, confirm: bool = True) -> None:
@@ -215,8 +217,29 @@ class MeetingPage(QWidget):
 
         self.ctx.tasks.db_kith(run, done, self.ctx.show_error, name="delete-meeting")
 
+    # -- minutes being written for this meeting (import, Stop, recovery, reprocess) ----------
+    def _writing(self, handle) -> bool:
+        """Show ``handle``'s progress here when it writes this meeting's minutes."""
+        if handle.lane != "model" or handle.meeting_id is None or handle.meeting_id != self.meeting_id \
+                or handle.state not in ("queued", "running"):
+            return False
+        if self.progress.handle is not handle:
+            self.progress.track(handle, self.ctx.tasks, handle.detail or "Writing minutes…")
+        if self.data is not None and not self.data.minutes.strip():
+            self.minutes.setHtml("<p style='color:gray'>" + (handle.detail or "Writing minutes…")
+                                 + " The minutes appear here when they are ready.</p>")
+        return True
+
+    def _written(self, handle) -> None:
+        if handle.lane == "model" and handle.meeting_id is not None and handle.meeting_id == self.meeting_id \
+                and handle.name != "reprocess":  # reprocess reloads in its own callback
+            self.load(handle.meeting_id)
+
     # -- loading -----------------------------------------------------------------------
     def load(self, meeting_id: int, highlight: list[int] | None = None) -> None:
+        h = self.progress.handle
+        if h is not None and h.meeting_id is not None and h.meeting_id != meeting_id:
+            self.progress.release()  # another meeting's minutes: shown on that meeting's page
         self.meeting_id = meeting_id
         self._audio = None
 
@@ -246,6 +269,9 @@ class MeetingPage(QWidget):
         self.actions_view.setHtml(self._actions_html(data))
         self.notes.setPlainText("\n\n".join(n.body for n in data.user_notes))
         self._fill_table(data.segments)
+        for h in self.ctx.tasks.active():  # its minutes are being written right now
+            if self._writing(h):
+                break
 
     def _actions_html(self, data: MeetingData) -> str:
         if not data.actions:
