@@ -6,6 +6,7 @@
     .venv/bin/python bench/quality_bench.py --only s01 ami-ES2005a # by id prefix
     .venv/bin/python bench/quality_bench.py --baseline-src /work/wt/baseline   # a checkout of the old code
     .venv/bin/python bench/quality_bench.py --reuse bench/out/base.json        # score saved answers again
+    .venv/bin/python bench/quality_bench.py --baseline-src . --baseline-path /tmp/llama-other  # two llama-cpp-python versions
 
 The corpus (bench/data/README.md): real AMI meetings from QMSum's TRAIN split with their human
 reference summaries, and scripted meetings with labelled action items (owner, task keywords,
@@ -90,7 +91,10 @@ def worker(ids: list[str], out_path: str, threads: int) -> None:
     paths = Paths.from_env().ensure()
     llm = LocalLLM(resolve_llm(paths, "qwen2.5-coder-1.5b"), n_threads=threads, hash_cache_dir=paths.models)
     corpus = {m["id"]: m for m in load_corpus()}
-    results = {"source": str(Path(app.__file__).resolve().parents[1]), "meetings": {}}
+    import llama_cpp
+
+    results = {"source": f"{Path(app.__file__).resolve().parents[1]}, llama-cpp-python {llama_cpp.__version__}",
+               "meetings": {}}
     for mid in ids:
         m = corpus[mid]
         segs = [Segment(start=s["start"], end=s["end"], text=s["text"], speaker=s["speaker"], channel=s["channel"],
@@ -110,8 +114,8 @@ def worker(ids: list[str], out_path: str, threads: int) -> None:
         Path(out_path).write_text(json.dumps(results, indent=1))
 
 
-def run_pipeline(src: Path, ids: list[str], out_path: Path, threads: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(src))
+def run_pipeline(src: Path, ids: list[str], out_path: Path, threads: int, first_on_path: str = "") -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (first_on_path, str(src)) if p))
     env.setdefault("KITH_PASSPHRASE", "bench")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", out_path.as_posix(), "--threads", str(threads),
            "--only", *ids]
@@ -291,6 +295,9 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", help="meeting ids (or id prefixes)")
     ap.add_argument("--baseline-src", default="/work/wt/baseline", help="source tree of the baseline (git worktree)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--baseline-path", default="", metavar="DIR",
+                    help="put DIR first on the baseline's path, e.g. another llama-cpp-python installed with "
+                         "`pip install --target DIR` (with --baseline-src . : the same code on two library versions)")
     ap.add_argument("--reuse", nargs="*", default=[], help="saved answers to score instead of running (new, base)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tag", default="", help="suffix of the saved answer files in bench/out/")
@@ -319,7 +326,8 @@ def main() -> int:
         tag = a.tag or time.strftime("%Y%m%d-%H%M%S")
         runs["new"] = run_pipeline(ROOT, ids, OUT / f"new-{tag}.json", a.threads)
         if not a.no_baseline:
-            runs["base"] = run_pipeline(Path(a.baseline_src), ids, OUT / f"base-{tag}.json", a.threads)
+            runs["base"] = run_pipeline(Path(a.baseline_src).resolve(), ids, OUT / f"base-{tag}.json", a.threads,
+                                        a.baseline_path)
     by_id = {m["id"]: m for m in corpus}
     summary = {}
     for name, run in runs.items():

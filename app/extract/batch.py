@@ -42,13 +42,16 @@ class PenaltyPicker:
     penalties (last ``last_n`` generated tokens, llama-cpp-python's default 64) then greedy,
     run by llama.cpp itself on a context's logits (``llama_sampler_sample`` accepts the token)."""
 
-    def __init__(self, penalty: float, last_n: int = 64):
+    def __init__(self, penalty: float, last_n: int = 64, n_vocab: int = 0):
         import llama_cpp as lc
 
         self._lc = lc
         self.stats = PickStats()
         self._chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
-        lc.llama_sampler_chain_add(self._chain, lc.llama_sampler_init_penalties(last_n, penalty, 0.0, 0.0))
+        args: tuple = (last_n, penalty, 0.0, 0.0)
+        if len(getattr(lc.llama_sampler_init_penalties, "argtypes", None) or ()) == 5:
+            args = (n_vocab, *args)  # llama-cpp-python >= 0.3.2x's llama.h takes the vocabulary size first
+        lc.llama_sampler_chain_add(self._chain, lc.llama_sampler_init_penalties(*args))
         lc.llama_sampler_chain_add(self._chain, lc.llama_sampler_init_greedy())
 
     def pick_at(self, ctx, idx: int) -> int:
@@ -199,7 +202,7 @@ class BatchDecoder:
             """``r`` on ``slot``, whose sequence holds ``slot.kv`` (a prefix of r.prompt)."""
             slot.fin = Finisher(self.llama, r.prompt, r.stop, r.max_tokens, self.per_seq_ctx)
             if r.repeat_penalty != 1.0:
-                slot.picker = PenaltyPicker(r.repeat_penalty)
+                slot.picker = PenaltyPicker(r.repeat_penalty, n_vocab=self.n_vocab)
             else:
                 slot.picker = GrammarPicker(self.llama._model.vocab, self.n_vocab, r.gbnf)
             slot.req_i, slot.req, slot.t0 = i, r, time.perf_counter()
