@@ -162,7 +162,7 @@ def chat_prompt(llama, messages: list[dict]) -> tuple[list[int], list[bytes]]:
         # ends a generation before it is evaluated — already covered by the EOG rule
         import llama_cpp
 
-        if c.stopping_criteria is not None and not llama_cpp.llama_token_is_eog(llama._model.vocab, llama.token_eos()):
+        if c.stopping_criteria is not None and not llama_cpp.llama_vocab_is_eog(llama._model.vocab, llama.token_eos()):
             raise ExtractionError("this model's chat format needs llama-cpp-python's own sampler",
                                   hint="use LocalLLM(sampling='library')") from None
         prompt = c.prompt if isinstance(c.prompt, list) else llama.tokenize(c.prompt.encode("utf-8"), special=True)

@@ -144,7 +144,7 @@ class Finisher:
     def push(self, token: int) -> bool:
         """Take one sampled token; True when the generation is over."""
         ll = self._llama
-        if self._lc.llama_token_is_eog(ll._model.vocab, token):
+        if self._lc.llama_vocab_is_eog(ll._model.vocab, token):
             self.text = ll.detokenize(self.tokens, prev_tokens=self.prompt)
             self.finish_reason = "stop"
             return True
