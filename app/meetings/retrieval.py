@@ -95,6 +95,21 @@ def proper_words(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def name_runs(question: str) -> list[str]:
+    """Runs of two or more capitalised words, a single capital or a number after one ("PhD C",
+    "Speaker 2", "Dana Whitfield"): tried as one speaker name before their words one by one."""
+    runs: list[list[str]] = [[]]
+    for m in re.finditer(r"[A-Za-z0-9][\w'\-]*", question):
+        w = re.sub(r"'s$", "", m.group(0))
+        cap = w[:1].isupper() and w.lower() not in _QUESTION_WORDS and w.lower() not in MONTHS
+        tail = runs[-1] and (len(w) == 1 and w.isupper() or w.isdigit())
+        if cap or tail:
+            runs[-1].append(w)
+        elif runs[-1]:
+            runs.append([])
+    return list(dict.fromkeys(" ".join(r) for r in runs if len(r) >= 2))
+
+
 def parse_filters(store, question: str, now: datetime | None = None) -> tuple[Filters, str]:
     """The filters the question implies and the question with the time phrase removed."""
     from app.store.search import meetings_titled, speaker_meetings
@@ -105,10 +120,20 @@ def parse_filters(store, question: str, now: datetime | None = None) -> tuple[Fi
     if f.time_phrase:
         rest = re.sub(re.escape(f.time_phrase), " ", question, flags=re.I)
     focus: set[int] = set()  # over all meetings: retrieve() narrows it to the time named, if any
+    named: set[str] = set()  # words already part of a speaker's full name
+    for run in name_runs(rest):
+        spoke = speaker_meetings(store, run)
+        if spoke and spoke[0]:
+            f.people.append(spoke[0])
+            focus |= spoke[1]
+            named |= set(run.split())
     for w in proper_words(rest):
+        if w in named:
+            continue
         spoke = speaker_meetings(store, w)
         if spoke:
-            f.people.append(spoke[0])
+            if spoke[0]:  # (several different people answer to this word: their meetings, no one's lines)
+                f.people.append(spoke[0])
             focus |= spoke[1]
             continue
         titled = meetings_titled(store, w)

@@ -232,14 +232,21 @@ def meetings_titled(store, word: str, scope=None) -> set[int]:
 
 
 def speaker_meetings(store, word: str, scope=None, cap: int = 20000):
-    """(the speaker's stored name, their meetings) when ``word`` names a transcript speaker or a contact."""
+    """(the speaker's stored name, their meetings) when ``word`` names a transcript speaker or a
+    contact; the name is "" when the word fits several different speakers."""
     q = f'speaker : "{word.replace(chr(34), "")}"'
     w, p = _in("s.meeting_id", scope)
     rows = store.conn.execute(
         "SELECT s.speaker, s.meeting_id FROM segments_fts f JOIN segments s ON s.id = f.rowid "
         f"WHERE segments_fts MATCH ?{w} LIMIT ?", (q, *p, cap)).fetchall()
     meetings = {r[1] for r in rows}
+    labels = {r[0] for r in rows if r[0]}
     name = next((r[0] for r in rows if r[0]), "")
+    longer = {x.casefold() for x in labels} - {word.casefold()}
+    if len(longer) > 1:
+        name = ""  # "PhD" for "PhD A" and "PhD C", "Whitfield" for two Whitfields: not one person
+    elif longer:
+        name = next(x for x in labels if x.casefold() in longer)  # "Dana" → "Dana Whitfield"
     w, p = _in("mp.meeting_id", scope)
     for r in store.conn.execute(
             "SELECT c.name, mp.meeting_id FROM contacts_fts f JOIN contacts c ON c.id = f.rowid "

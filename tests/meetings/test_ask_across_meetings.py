@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -216,3 +216,24 @@ def test_a_misnumbered_citation_is_moved_to_the_line_that_says_it(kith, meetings
     engines = Scripted(RawAnswer(answer="About twenty-two months of runway at the current burn.", cite=[1]))
     d = ask(kith, "How long until we run out of cash?", engines=engines, now=NOW)
     assert d["known"] and [c["segment_id"] for c in d["citations"]] == [board[2].id]
+
+
+def test_a_speaker_known_by_a_role_label_is_matched_whole(kith):
+    """ "What did PhD C think…" is about PhD C, not whichever "PhD" comes first; a word several
+    speakers share names no one (their meetings stay in focus)."""
+    from app.meetings.retrieval import name_runs
+
+    assert name_runs("What did PhD C and Grad D think about Speaker 2 and the Acme deal?") == ["PhD C", "Grad D", "Speaker 2"]
+    assert name_runs("What did Dana Whitfield say?") == ["Dana Whitfield"]
+    store = kith.store()
+    m = store.meetings.add(Meeting(title="Robustness sync", started_at=NOW - timedelta(days=3), status="processed"))
+    store.segments.add_many(m.id, [Segment(i * 3.0, i * 3.0 + 2, t, who, 1) for i, (who, t) in enumerate([
+        ("PhD A", "The silence detection is fine on my side."),
+        ("PhD C", "I think silence detection hurts the features."),
+        ("Grad D", "Combinatorial inputs are too many.")])])
+    f, _ = parse_filters(store, "What did PhD C think about silence detection?", NOW)
+    assert f.people == ["PhD C"] and f.focus_meetings == {m.id}
+    f, _ = parse_filters(store, "What did the PhD students think about silence detection?", NOW)
+    assert f.people == [] and f.focus_meetings == {m.id}
+    r = retrieve(store, "What did PhD C think about silence detection?", limit=2, now=NOW, keyword_only=True)
+    assert max((ln for ln in r.lines if ln.hit), key=lambda ln: ln.score).segment.speaker == "PhD C"
