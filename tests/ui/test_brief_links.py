@@ -36,9 +36,16 @@ def test_meeting_refs_in_a_brief_open_the_meeting(window, ctx, qtbot):
     start = datetime.now(timezone.utc) + timedelta(hours=2)
     ev = CalendarEvent(external_id="e1", title="Northwind pilot", start=start, end=start + timedelta(minutes=30),
                        attendees=[Attendee("dana@northwind.example", "Dana Whitfield", "accepted")])
-    md = f"# Prep: Northwind pilot\n\n- **Dana Whitfield**. Last met 3 Nov [M{mid}]; met in a meeting.\n"
+    md = f"# Prep: Northwind pilot\n\n## Who is coming\n\n- **Dana Whitfield**. Last met 3 Nov [M{mid}]; met in a meeting.\n"
     card = EventCard(today, ev, md)
     qtbot.addWidget(card)
+    levels = set()
+    block = card.brief.document().begin()
+    while block.isValid():
+        levels.add(block.blockFormat().headingLevel())
+        block = block.next()
+    assert 1 not in levels and 2 not in levels  # the card shows the title; no heading as big as the page's
+    assert "Prep: Northwind pilot" not in card.brief.toPlainText()
     links = _anchors(card.brief)
     assert links == {f"meeting:{mid}": f"[M{mid}]"}, links  # the citation keeps its brackets and is a link
     card.brief.anchorClicked.emit(QUrl(f"meeting:{mid}"))

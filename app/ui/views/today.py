@@ -54,6 +54,15 @@ def linked_refs(md: str) -> str:
     return _REF.sub(lambda m: f"[\\[M{m.group(1)}\\]](meeting:{m.group(1)})", md)
 
 
+def card_markdown(md: str) -> str:
+    """The brief inside its event's card: the card already shows the title, so the brief's own
+    "# Prep: …" goes and its sections are small headings (not as big as the page title)."""
+    lines = md.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return linked_refs("\n".join("#### " + ln[3:] if ln.startswith("## ") else ln for ln in lines))
+
+
 def card() -> QFrame:
     f = QFrame()
     f.setProperty("card", True)
@@ -73,7 +82,7 @@ class EventCard(QFrame):
         self.brief = QTextBrowser()
         self.brief.setOpenLinks(False)
         self.brief.anchorClicked.connect(lambda url: view.open_ref(url.toString()))
-        self.brief.setMarkdown(linked_refs(brief_md) if brief_md else "_No brief yet: nothing is known about these people._")
+        self.brief.setMarkdown(card_markdown(brief_md) if brief_md else "_No brief yet: nothing is known about these people._")
         self.brief.setMinimumHeight(180)
         self.brief.hide()
         self.brief.setAccessibleName(f"Brief for {ev.title}")
