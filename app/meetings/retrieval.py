@@ -84,26 +84,24 @@ def time_filter(question: str, now: datetime | None = None) -> tuple[datetime | 
     return None, None, ""
 
 
+def _words(question: str):
+    """(word without a trailing 's, whether it is capitalised and neither a question word nor a month)."""
+    for m in re.finditer(r"[A-Za-z0-9][\w'\-]*", question):
+        w = re.sub(r"'s$", "", m.group(0))
+        yield w, w[:1].isupper() and w.lower() not in _QUESTION_WORDS and w.lower() not in MONTHS
+
+
 def proper_words(question: str) -> list[str]:
     """Capitalised words that are not the question's first word or a question word (candidate names)."""
-    out = []
-    for i, m in enumerate(re.finditer(r"[A-Za-z][\w'\-]*", question)):
-        w = m.group(0)
-        base = re.sub(r"'s$", "", w)
-        if base[:1].isupper() and base.lower() not in _QUESTION_WORDS and base.lower() not in MONTHS and len(base) > 1:
-            out.append(base)
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(w for w, cap in _words(question) if cap and len(w) > 1))
 
 
 def name_runs(question: str) -> list[str]:
     """Runs of two or more capitalised words, a single capital or a number after one ("PhD C",
     "Speaker 2", "Dana Whitfield"): tried as one speaker name before their words one by one."""
     runs: list[list[str]] = [[]]
-    for m in re.finditer(r"[A-Za-z0-9][\w'\-]*", question):
-        w = re.sub(r"'s$", "", m.group(0))
-        cap = w[:1].isupper() and w.lower() not in _QUESTION_WORDS and w.lower() not in MONTHS
-        tail = runs[-1] and (len(w) == 1 and w.isupper() or w.isdigit())
-        if cap or tail:
+    for w, cap in _words(question):
+        if cap or (runs[-1] and (len(w) == 1 and w.isupper() or w.isdigit())):
             runs[-1].append(w)
         elif runs[-1]:
             runs.append([])

@@ -186,10 +186,8 @@ class MeetingPage(QWidget):
 
             return reprocess(kith, mid, engines=self.ctx.tasks.engines, bus=kith.bus, cancel=handle.cancel_token)
 
-        def done(_res) -> None:
+        def done(_res) -> None:  # (the page redraws itself when a task for its meeting ends: _written)
             self.ctx.show_info("The minutes were written again from the transcript.")
-            if self.meeting_id == mid:
-                self.load(mid)
 
         title = self.data.meeting.title if self.data else f"meeting {mid}"
         h = self.ctx.tasks.model(work, done, self.ctx.show_error, name="reprocess", title=title, meeting_id=mid)
@@ -231,8 +229,7 @@ class MeetingPage(QWidget):
         return True
 
     def _written(self, handle) -> None:
-        if handle.lane == "model" and handle.meeting_id is not None and handle.meeting_id == self.meeting_id \
-                and handle.name != "reprocess":  # reprocess reloads in its own callback
+        if handle.lane == "model" and handle.meeting_id is not None and handle.meeting_id == self.meeting_id:
             self.load(handle.meeting_id)
 
     # -- loading -----------------------------------------------------------------------
